@@ -1,0 +1,4 @@
+"""RealBasicVSR as an MMagic plugin."""
+from .version import __version__
+
+__all__ = ['__version__']
