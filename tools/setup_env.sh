@@ -9,7 +9,7 @@ CACHE="${MMRBVSR_CACHE:-$HOME/.cache/mmrbvsr}"
 PY="${PYTHON:-python3.11}"
 CONSTRAINTS="$ROOT/requirements/constraints.txt"
 STAMP="$VENV/.mmrbvsr-stamp"
-want="$(cat "$CONSTRAINTS" "$ROOT/requirements/tests.txt" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$CONSTRAINTS" "$ROOT/requirements/tests.txt" "$ROOT/setup.py" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   echo "setup_env: $VENV is up to date"
@@ -27,7 +27,7 @@ mkdir -p "$wheel_dir"
 if ! ls "$wheel_dir"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
   echo "setup_env: building mmcv 2.1.0 with ops against torch $torch_ver (about 12 min on 2 cores)"
   build="$(mktemp -d)"
-  "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: mmcv==2.1.0 -d "$build"
+  "$VENV/bin/python" -m pip download -q --no-deps --no-build-isolation --no-binary :all: mmcv==2.1.0 -d "$build"
   tar -xzf "$build"/mmcv-2.1.0.tar.gz -C "$build"
   sed -i 's/-std=c++14/-std=c++20/g; s/-std=c++17/-std=c++20/g' "$build/mmcv-2.1.0/setup.py"
   "${pip[@]}" ninja
@@ -42,5 +42,8 @@ fi
   huggingface_hub transformers mediapipe albumentations av pandas tensorboard protobuf \
   -r "$ROOT/requirements/tests.txt"
 "${pip[@]}" --no-deps -e "$ROOT"
+# PyAV 18 beside the pinned 12 (MMagic's reference needs <= 12): tests run our
+# video compression against it in a subprocess with PYTHONPATH=$VENV/av18
+[[ -d "$VENV/av18/av" ]] || "$VENV/bin/python" -m pip install -q --no-deps --target "$VENV/av18" av==18.1.0
 echo "$want" > "$STAMP"
 echo "setup_env: done ($VENV)"

@@ -1,0 +1,139 @@
+"""The logic behind ``tools/train.py`` and ``tools/test.py`` (MMagic's arguments)."""
+import argparse
+import logging
+import os
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+
+AMP_DTYPES = ('float16', 'bfloat16')
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+def _common_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, as key=value pairs, e.g. '
+        'train_dataloader.batch_size=1 model.generator.mid_channels=16')
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torchrun sets LOCAL_RANK instead)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description='Train a RealBasicVSR model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--resume', action='store_true',
+                        help='resume from the latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='enable automatic mixed precision training')
+    parser.add_argument('--amp-dtype', choices=AMP_DTYPES, default='float16',
+                        help='dtype of --amp (bfloat16 also works on CPU)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate with the total batch size')
+    _common_args(parser)
+    return parser
+
+
+def test_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a RealBasicVSR model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', nargs='?', default=None,
+                        help='checkpoint path or URL (default: the config\'s load_from)')
+    parser.add_argument('--out', help='dump the evaluation results to this pickle file')
+    _common_args(parser)
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Reads the config and applies the options every tool shares."""
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config!r}')
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def _amp_wrapper(wrapper: dict, dtype: str, cuda: bool) -> None:
+    kind = wrapper.get('type', 'OptimWrapper')
+    if kind in ('AmpOptimWrapper', 'mmrbvsr.AutocastOptimWrapper'):
+        print_log('AMP is already enabled in the config.', logger='current',
+                  level=logging.WARNING)
+        return
+    if kind != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim wrappers of type OptimWrapper, got {kind!r}')
+    if cuda and dtype == 'float16':
+        wrapper.update(type='AmpOptimWrapper', loss_scale='dynamic', dtype=dtype)
+    else:
+        # bf16 needs no loss scaling, and MMEngine's AmpOptimWrapper refuses CPUs
+        wrapper.update(type='mmrbvsr.AutocastOptimWrapper', dtype=dtype)
+
+
+def enable_amp(cfg: Config, dtype: str = 'float16', cuda: Optional[bool] = None) -> None:
+    """Switches every optim wrapper of ``cfg`` to mixed precision in ``dtype``."""
+    if dtype not in AMP_DTYPES:
+        raise ValueError(f'--amp-dtype must be one of {AMP_DTYPES}, got {dtype!r}')
+    if cuda is None:
+        import torch
+        cuda = torch.cuda.is_available()
+    optim_wrapper = cfg.optim_wrapper
+    if 'constructor' not in optim_wrapper or \
+            optim_wrapper['constructor'] == 'DefaultOptimWrapperConstructor':
+        _amp_wrapper(optim_wrapper, dtype, cuda)
+        return
+    for val in optim_wrapper.values():
+        if isinstance(val, dict) and ('type' in val or 'optimizer' in val):
+            _amp_wrapper(val, dtype, cuda)
+
+
+def _import_package() -> None:
+    # registers our modules and the checkpoint safe globals, even for configs
+    # that do not list mmrbvsr in custom_imports
+    import mmrbvsr  # noqa: F401
+
+
+def train(argv: Optional[List[str]] = None) -> None:
+    args = train_parser().parse_args(argv)
+    _import_package()
+    from mmengine.runner import Runner
+
+    cfg = load_config(args)
+    if args.amp:
+        enable_amp(cfg, args.amp_dtype)
+    if args.resume:
+        cfg.resume = True
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise ValueError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
+        cfg.auto_scale_lr.enable = True
+    runner = Runner.from_cfg(cfg)
+    print_log(f'Working directory: {cfg.work_dir}', logger='current')
+    runner.train()
+    print_log(f'Checkpoints saved under {cfg.work_dir}', logger='current')
+
+
+def test(argv: Optional[List[str]] = None) -> dict:
+    args = test_parser().parse_args(argv)
+    _import_package()
+    from mmengine.runner import Runner
+
+    cfg = load_config(args)
+    if args.checkpoint is not None:
+        cfg.load_from = args.checkpoint
+    runner = Runner.from_cfg(cfg)
+    if args.out:
+        from mmengine.evaluator import DumpResults
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+    return runner.test()
