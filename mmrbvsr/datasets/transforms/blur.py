@@ -1,0 +1,186 @@
+"""Blur kernels (Real-ESRGAN's seven families) and the per-frame drifting blur."""
+from typing import Dict, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from scipy import special
+
+from mmrbvsr.registry import TRANSFORMS
+
+from .random import RandomDegradation, check_choices, check_range, random_walk
+
+KERNEL_TYPES = ('iso', 'aniso', 'generalized_iso', 'generalized_aniso', 'plateau_iso',
+                'plateau_aniso', 'sinc')
+
+
+def mesh_grid(kernel_size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Return (x, y) coordinates of a ``kernel_size`` square centred at 0."""
+    r = np.arange(kernel_size, dtype=np.float64) - (kernel_size - 1) / 2
+    return np.meshgrid(r, r)
+
+
+def quadratic_form(kernel_size: int, sig_x: float, sig_y: float, theta: float) -> np.ndarray:
+    """x^T S^-1 x with S = R(theta) diag(sig_x^2, sig_y^2) R(theta)^T, on the kernel grid."""
+    x, y = mesh_grid(kernel_size)
+    c, s = np.cos(theta), np.sin(theta)
+    u, v = c * x + s * y, -s * x + c * y
+    return (u / sig_x)**2 + (v / sig_y)**2
+
+
+def bivariate_gaussian(kernel_size: int, sig_x: float, sig_y: float, theta: float) -> np.ndarray:
+    """Normalised (an)isotropic Gaussian kernel, exp(-q / 2)."""
+    k = np.exp(-0.5 * quadratic_form(kernel_size, sig_x, sig_y, theta))
+    return k / k.sum()
+
+
+def bivariate_generalized_gaussian(kernel_size: int, sig_x: float, sig_y: float, theta: float,
+                                   beta: float) -> np.ndarray:
+    """Normalised generalised Gaussian kernel, exp(-q^beta / 2)."""
+    k = np.exp(-0.5 * np.power(quadratic_form(kernel_size, sig_x, sig_y, theta), beta))
+    return k / k.sum()
+
+
+def bivariate_plateau(kernel_size: int, sig_x: float, sig_y: float, theta: float,
+                      beta: float) -> np.ndarray:
+    """Normalised plateau kernel, 1 / (1 + q^beta)."""
+    k = 1 / (np.power(quadratic_form(kernel_size, sig_x, sig_y, theta), beta) + 1)
+    return k / k.sum()
+
+
+def circular_lowpass_kernel(kernel_size: int, omega: float) -> np.ndarray:
+    """Normalised 2-D sinc (ideal circular low-pass) kernel with cut-off ``omega``.
+
+    k(r) = omega J1(omega r) / (2 pi r), with the limit omega^2 / (4 pi) at r = 0.
+    """
+    x, y = mesh_grid(kernel_size)
+    r = np.hypot(x, y)
+    c = (kernel_size - 1) // 2
+    r[c, c] = 1  # placeholder, the centre is set to its limit below
+    k = omega * special.j1(omega * r) / (2 * np.pi * r)
+    k[c, c] = omega**2 / (4 * np.pi)
+    return k / k.sum()
+
+
+def make_kernel(kernel_type: str, kernel_size: int, sigma_x: float = 1., sigma_y: float = 1.,
+                theta: float = 0., beta_gaussian: float = 1., beta_plateau: float = 1.,
+                omega: float = np.pi) -> np.ndarray:
+    """Build one normalised float32 kernel of a family in :data:`KERNEL_TYPES`.
+
+    Isotropic families use ``sigma_x`` only; ``sinc`` uses ``omega`` only.
+    """
+    if kernel_size % 2 != 1 or kernel_size < 1:
+        raise ValueError(f'kernel_size must be a positive odd int, got {kernel_size!r}')
+    iso = kernel_type.endswith('iso') and not kernel_type.endswith('aniso')
+    sy, th = (sigma_x, 0.) if iso else (sigma_y, theta)
+    if kernel_type in ('iso', 'aniso'):
+        k = bivariate_gaussian(kernel_size, sigma_x, sy, th)
+    elif kernel_type in ('generalized_iso', 'generalized_aniso'):
+        k = bivariate_generalized_gaussian(kernel_size, sigma_x, sy, th, beta_gaussian)
+    elif kernel_type in ('plateau_iso', 'plateau_aniso'):
+        k = bivariate_plateau(kernel_size, sigma_x, sy, th, beta_plateau)
+    elif kernel_type == 'sinc':
+        k = circular_lowpass_kernel(kernel_size, omega)
+    else:
+        raise ValueError(f'unknown kernel type {kernel_type!r}, expected one of {KERNEL_TYPES}')
+    return k.astype(np.float32)
+
+
+def filter_frame(img: np.ndarray, kernel: np.ndarray,
+                 sep: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> np.ndarray:
+    """Convolve one HWC frame (reflect-101 border, as ``cv2.filter2D``).
+
+    ``sep`` gives the row and column factors of a separable kernel, which is faster.
+    """
+    if sep is not None:
+        return cv2.sepFilter2D(img, -1, sep[0], sep[1])
+    return cv2.filter2D(img, -1, kernel)
+
+
+@TRANSFORMS.register_module()
+class RandomBlur(RandomDegradation):
+    """Blur a clip with a random kernel whose parameters drift per frame.
+
+    Takes MMagic's ``RandomBlur`` ``params`` unchanged. Kernel type and size are drawn
+    per clip; sigma_x, sigma_y, rotation, beta_gaussian, beta_plateau and omega start
+    uniform in their range and drift by ``*_step`` per frame (:func:`random_walk`).
+
+    Unlike MMagic, the drifted beta is used as is (MMagic re-draws beta uniformly
+    between the drifted value and 1 on every frame, which breaks the step bound), and
+    isotropic Gaussian kernels are applied as two 1-D passes.
+
+    Args:
+        params: ``kernel_size`` (list of odd ints), ``kernel_list``, ``kernel_prob``,
+            ``sigma_x``, ``sigma_y``, ``rotate_angle``, ``beta_gaussian``
+            (default [0.5, 4]), ``beta_plateau`` (default [1, 2]), ``omega`` (default
+            [pi/3, pi] below size 13, [pi/5, pi] from 13), each with an optional
+            ``<name>_step``, and ``prob``.
+        keys: The results keys to blur.
+    """
+
+    _ranges = ('sigma_x', 'sigma_y', 'rotate_angle', 'beta_gaussian', 'beta_plateau')
+    _defaults = dict(sigma_x=(0.2, 3.), sigma_y=(0.2, 3.), rotate_angle=(-np.pi, np.pi),
+                     beta_gaussian=(0.5, 4.), beta_plateau=(1., 2.))
+
+    def __init__(self, params: dict, keys: Sequence[str]) -> None:
+        super().__init__(params, keys)
+        self.kernel_list = list(params['kernel_list'])
+        self.kernel_prob = check_choices('RandomBlur kernel_list', self.kernel_list,
+                                         params['kernel_prob'], KERNEL_TYPES)
+        self.kernel_sizes = list(params['kernel_size'])
+        for k in self.kernel_sizes:
+            if not isinstance(k, (int, np.integer)) or k < 1 or k % 2 != 1:
+                raise ValueError(f'RandomBlur kernel_size must hold odd ints, got {k!r}')
+        self.ranges = {n: check_range(f'RandomBlur {n}', params.get(n, self._defaults[n]))
+                       for n in self._ranges}
+        self.omega = (None if params.get('omega') is None else
+                      check_range('RandomBlur omega', params['omega']))
+        for n in self._ranges + ('omega', ):
+            if params.get(f'{n}_step', 0) < 0:
+                raise ValueError(f'RandomBlur {n}_step must be >= 0, got {params[n + "_step"]!r}')
+
+    def omega_range(self, kernel_size: int) -> Tuple[float, float]:
+        if self.omega is not None:
+            return self.omega
+        return (np.pi / 3, np.pi) if kernel_size < 13 else (np.pi / 5, np.pi)
+
+    def sample(self, num: int, rng: np.random.Generator) -> Dict:
+        """Draw the clip's kernel type and size and ``num`` frames of drifting parameters."""
+        kernel_type = self.kernel_list[rng.choice(len(self.kernel_list), p=self.kernel_prob)]
+        kernel_size = int(self.kernel_sizes[rng.integers(len(self.kernel_sizes))])
+        if kernel_type == 'sinc':
+            names = {'omega': self.omega_range(kernel_size)}
+        else:
+            names = {'sigma_x': self.ranges['sigma_x']}
+            if 'aniso' in kernel_type:
+                names.update(sigma_y=self.ranges['sigma_y'],
+                             rotate_angle=self.ranges['rotate_angle'])
+            if kernel_type.startswith('generalized'):
+                names['beta_gaussian'] = self.ranges['beta_gaussian']
+            if kernel_type.startswith('plateau'):
+                names['beta_plateau'] = self.ranges['beta_plateau']
+        walks = {n: random_walk(rng, lo, hi, self.params.get(f'{n}_step', 0), num)
+                 for n, (lo, hi) in names.items()}
+        return dict(kernel_type=kernel_type, kernel_size=kernel_size, **walks)
+
+    def kernels(self, sampled: Dict) -> list:
+        """One (kernel, separable factors or None) pair per frame."""
+        kt, ks = sampled['kernel_type'], sampled['kernel_size']
+        num = len(next(v for v in sampled.values() if isinstance(v, np.ndarray)))
+        out = []
+        for i in range(num):
+            if kt == 'iso':  # exp(-(x^2+y^2)/2s^2) = g(x) g(y)
+                g = cv2.getGaussianKernel(ks, float(sampled['sigma_x'][i]), cv2.CV_32F)
+                out.append((None, (g, g)))
+                continue
+            kw = dict(kernel_type=kt, kernel_size=ks)
+            for n, arg in (('sigma_x', 'sigma_x'), ('sigma_y', 'sigma_y'),
+                           ('rotate_angle', 'theta'), ('beta_gaussian', 'beta_gaussian'),
+                           ('beta_plateau', 'beta_plateau'), ('omega', 'omega')):
+                if n in sampled:
+                    kw[arg] = float(sampled[n][i])
+            out.append((make_kernel(**kw), None))
+        return out
+
+    def degrade(self, imgs: list, rng: np.random.Generator) -> list:
+        kernels = self.kernels(self.sample(len(imgs), rng))
+        return [filter_frame(img, k, sep) for img, (k, sep) in zip(imgs, kernels)]
