@@ -132,8 +132,24 @@ def test(argv: Optional[List[str]] = None) -> dict:
     cfg = load_config(args)
     if args.checkpoint is not None:
         cfg.load_from = args.checkpoint
-    runner = Runner.from_cfg(cfg)
     if args.out:
-        from mmengine.evaluator import DumpResults
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
-    return runner.test()
+        add_dump_results(cfg, args.out)
+    return Runner.from_cfg(cfg).test()
+
+
+def add_dump_results(cfg: Config, out: str) -> None:
+    """Adds MMEngine's ``DumpResults`` to every test evaluator of ``cfg``."""
+    if not out.endswith(('.pkl', '.pickle')):
+        raise ValueError(f'--out must be a .pkl or .pickle file, got {out!r}')
+    dump = dict(type='DumpResults', out_file_path=out)
+    evaluator = cfg.get('test_evaluator')
+    if evaluator is None:
+        raise ValueError('--out needs a test_evaluator in the config')
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        metrics = evaluator['metrics']
+        evaluator['metrics'] = (list(metrics) if isinstance(metrics, (list, tuple)) else
+                                [metrics]) + [dump]
+    elif isinstance(evaluator, dict):
+        cfg.test_evaluator = [evaluator, dump]
+    else:
+        cfg.test_evaluator = list(evaluator) + [dump]

@@ -1,0 +1,448 @@
+"""Restoring videos of any length with a RealBasicVSR generator, in bounded memory.
+
+The generator is bidirectional and recurrent: the output of frame ``i`` depends on every frame
+of the clip it is given. A long video is therefore processed in windows of ``window`` frames
+that overlap by ``overlap`` frames; in each overlap the outputs of the two windows are
+crossfaded linearly, so each window's weak edge (the frames with little context on one side)
+gets little weight and no seam shows. Frames are decoded, restored and encoded as a stream:
+at most ``window`` input frames and ``window + overlap`` output frames are held at any time.
+``window=None`` restores the whole video as one clip (the paper's setting; memory then grows
+with the length).
+
+Large frames can be split into overlapping spatial tiles that are each propagated through the
+whole window and blended with linear ramps.
+"""
+import sys
+import time
+from collections import deque
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.utils import ProgressBar
+from torch import nn
+
+from .checkpoint import load_generator_weights
+from .video_io import (
+    FrameSink,
+    ImageFolderSink,
+    VideoFileSink,
+    VideoIOError,
+    check_frame_size,
+    is_video_path,
+    open_source,
+)
+
+DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'bf16': torch.bfloat16,
+          'bfloat16': torch.bfloat16, 'fp16': torch.float16, 'float16': torch.float16}
+
+
+def parse_dtype(dtype: Union[str, torch.dtype], device: Union[str, torch.device]) -> torch.dtype:
+    """Checks that ``dtype`` (``'fp32'``, ``'bf16'``, ``'fp16'``) can run on ``device``.
+
+    Raises:
+        ValueError: For an unknown name or a dtype the device does not support.
+    """
+    if isinstance(dtype, str):
+        if dtype.lower() not in DTYPES:
+            raise ValueError(f'unknown dtype {dtype!r}, expected one of fp32, bf16, fp16')
+        dtype = DTYPES[dtype.lower()]
+    if dtype not in DTYPES.values():
+        raise ValueError(f'unsupported dtype {dtype}, expected float32, bfloat16 or float16')
+    device = torch.device(device)
+    if device.type == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+        raise ValueError(f'bf16 is not supported on {device}; use fp16 or fp32')
+    return dtype
+
+
+def parse_device(device: Union[str, torch.device]) -> torch.device:
+    """Checks that ``device`` exists here.
+
+    Raises:
+        ValueError: For a malformed name or an unavailable device.
+    """
+    try:
+        device = torch.device(device)
+    except RuntimeError as e:
+        raise ValueError(f'unknown device {device!r} (expected e.g. cpu, cuda, cuda:1)') from e
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise ValueError(f'device {str(device)!r} requested but CUDA is not available')
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f'device {str(device)!r} does not exist: '
+                             f'{torch.cuda.device_count()} CUDA device(s)')
+    elif device.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError('device mps requested but it is not available')
+    return device
+
+
+def build_generator(config: Union[str, Path, Config, dict],
+                    refine_threshold: Optional[float] = None) -> nn.Module:
+    """Builds only the generator of a config (``cfg.model.generator``), for inference.
+
+    The discriminator, the losses (VGG19 for the perceptual loss) and the EMA copy are not
+    built, and ``spynet_pretrained`` is cleared: the checkpoint holds SPyNet's weights.
+
+    Args:
+        config (str | Path | Config | dict): A training or test config, or its ``model`` dict.
+        refine_threshold (float, optional): Overrides ``dynamic_refine_thres`` (0-255 scale;
+            the paper uses 1.5, the released configs 255, i.e. one cleaning pass).
+
+    Returns:
+        nn.Module: The generator in eval mode.
+    """
+    if isinstance(config, (str, Path)):
+        config = Config.fromfile(str(config))
+    model_cfg = config.get('model', config)
+    gen_cfg = model_cfg.get('generator') if hasattr(model_cfg, 'get') else None
+    if gen_cfg is None:
+        raise ValueError('the config has no model.generator to build (expected a RealBasicVSR '
+                         'config such as configs/realbasicvsr/*.py)')
+    gen_cfg = dict(gen_cfg)
+    if 'spynet_pretrained' in gen_cfg:
+        gen_cfg['spynet_pretrained'] = None
+    if refine_threshold is not None:
+        if not 0 <= refine_threshold <= 255:
+            raise ValueError(f'refine threshold must be in [0, 255], got {refine_threshold}')
+        gen_cfg['dynamic_refine_thres'] = refine_threshold
+    from mmrbvsr.registry import MODELS
+
+    # Our own types are built without importing all of mmagic.models (diffusers, mmcv ops);
+    # an unscoped type means MMagic's class, as in MMagic's configs.
+    scope = 'mmrbvsr' if str(gen_cfg.get('type', '')).startswith('mmrbvsr.') else 'mmagic'
+    with DefaultScope.overwrite_default_scope(scope):
+        generator = MODELS.build(gen_cfg)
+    return generator.eval()
+
+
+def parse_out_size(text: str) -> Tuple[int, int]:
+    """Parses ``'1920x1080'``, ``'-1x1080'`` or ``'1080p'`` into ``(width, height)``.
+
+    Raises:
+        ValueError: If ``text`` is none of these forms.
+    """
+    text = text.strip().lower()
+    try:
+        if text.endswith('p'):
+            return (-1, int(text[:-1]))
+        width, height = (int(v) for v in text.split('x'))
+        return (width, height)
+    except ValueError:
+        raise ValueError(f'output size {text!r} is not WIDTHxHEIGHT (e.g. 1920x1080, -1x1080) '
+                         'or HEIGHTp (e.g. 1080p)') from None
+
+
+def _out_size(h: int, w: int, out_size: Optional[Tuple[int, int]],
+              out_scale: Optional[float]) -> Optional[Tuple[int, int]]:
+    """The output ``(width, height)`` for a ``w x h`` input frame, or None for the model's.
+
+    A ``-1`` in ``out_size`` keeps the aspect ratio; computed sides are rounded to even numbers
+    (what yuv420p video needs).
+    """
+    if out_scale is not None:
+        return (int(round(w * out_scale / 2)) * 2, int(round(h * out_scale / 2)) * 2)
+    if out_size is None:
+        return None
+    ow, oh = out_size
+    if ow == -1:
+        ow = int(round(w * oh / h / 2)) * 2
+    elif oh == -1:
+        oh = int(round(h * ow / w / 2)) * 2
+    return ow, oh
+
+
+def _ramp(length: int, ramp: int, start: bool, end: bool) -> torch.Tensor:
+    """A 1-D blending weight: 1 inside, rising linearly over ``ramp`` samples at open edges."""
+    weight = torch.ones(length)
+    if ramp > 0:
+        rise = (torch.arange(ramp, dtype=torch.float32) + 1) / (ramp + 1)
+        if start:
+            weight[:ramp] = torch.minimum(weight[:ramp], rise)
+        if end:
+            weight[-ramp:] = torch.minimum(weight[-ramp:], rise.flip(0))
+    return weight
+
+
+def _tile_starts(size: int, tile: int, overlap: int) -> Sequence[int]:
+    if size <= tile:
+        return [0]
+    starts = list(range(0, size - tile, tile - overlap))
+    return starts + [size - tile]
+
+
+class VideoRestorer:
+    """Restores streams of frames with a RealBasicVSR generator, window by window.
+
+    Args:
+        generator (nn.Module): Maps ``(n, t, 3, h, w)`` in [0, 1] to ``(n, t, 3, sh, sw)``.
+        device (str | torch.device): Where the generator runs. Defaults to ``'cpu'``.
+        dtype (str | torch.dtype): ``'fp32'``, ``'bf16'`` or ``'fp16'`` (autocast). Defaults
+            to ``'fp32'``.
+        window (int, optional): Frames propagated together. None restores the whole video at
+            once (memory grows with its length). Defaults to 30.
+        overlap (int, optional): Frames shared by consecutive windows and crossfaded, at most
+            ``window // 2``. Defaults to ``min(10, window // 2)``.
+        tile (int, optional): Side of square spatial tiles in input pixels; None for whole
+            frames. Defaults to None.
+        tile_overlap (int): Input pixels shared by neighbouring tiles. Defaults to 16.
+        out_size (tuple[int, int], optional): Output ``(width, height)``; ``-1`` for one side
+            keeps the aspect ratio. The x4 result is resized (area filter when shrinking,
+            Lanczos when enlarging). Defaults to None (x4).
+        out_scale (float, optional): Output size as a multiple of the input size, instead of
+            ``out_size``. Defaults to None.
+
+    Examples:
+        >>> restorer = VideoRestorer(generator, window=30, overlap=10)
+        >>> for frame in restorer.restore_frames(frames):  # RGB uint8 (h, w, 3) each
+        ...     sink.write(frame)
+    """
+
+    def __init__(self, generator: nn.Module, device: Union[str, torch.device] = 'cpu',
+                 dtype: Union[str, torch.dtype] = 'fp32', window: Optional[int] = 30,
+                 overlap: Optional[int] = None, tile: Optional[int] = None, tile_overlap: int = 16,
+                 out_size: Optional[Tuple[int, int]] = None,
+                 out_scale: Optional[float] = None) -> None:
+        if window is not None and window < 2:
+            raise ValueError(f'window must be at least 2 frames (or None), got {window}')
+        if overlap is None:
+            overlap = 0 if window is None else min(10, window // 2)
+        if window is not None and not 0 <= overlap <= window // 2:
+            # a larger overlap would put frames in three windows
+            raise ValueError(f'overlap must be in [0, window // 2] = [0, {window // 2}], '
+                             f'got {overlap}')
+        if tile is not None and tile < 16:
+            raise ValueError(f'tile must be at least 16 pixels (64 recommended), got {tile}')
+        if tile is not None and not 0 <= tile_overlap < tile:
+            raise ValueError(f'tile_overlap must be in [0, tile) = [0, {tile}), '
+                             f'got {tile_overlap}')
+        if out_size is not None and out_scale is not None:
+            raise ValueError('give out_size or out_scale, not both')
+        if out_size is not None and (len(out_size) != 2 or out_size == (-1, -1) or any(
+                s == 0 or s < -1 for s in out_size)):
+            raise ValueError(f'out_size must be (width, height) with positive sides, one of '
+                             f'them possibly -1; got {out_size}')
+        if out_scale is not None and out_scale <= 0:
+            raise ValueError(f'out_scale must be positive, got {out_scale}')
+        self.device = parse_device(device)
+        self.dtype = parse_dtype(dtype, self.device)
+        self.generator = generator.to(self.device).eval()
+        self.window = window
+        self.overlap = overlap if window is not None else 0
+        self.tile = tile
+        self.tile_overlap = tile_overlap
+        self.out_size = out_size
+        self.out_scale = out_scale
+        # The most frames held at once during the last run: memory is proportional to these.
+        self.stats = {'max_input_frames': 0, 'max_output_frames': 0}
+
+    def _forward(self, lqs: torch.Tensor) -> torch.Tensor:
+        """Runs the generator on ``(1, t, 3, h, w)``, returns float32 on the CPU."""
+        if lqs.size(1) == 1:  # the recurrence needs two frames; a still is its own neighbour
+            return self._forward(lqs.expand(-1, 2, -1, -1, -1).contiguous())[:, :1]
+        try:
+            with torch.autocast(self.device.type, dtype=self.dtype,
+                                enabled=self.dtype != torch.float32):
+                out = self.generator(lqs.to(self.device))
+        except RuntimeError as e:
+            if self.dtype != torch.float32 and 'not implemented for' in str(e):
+                raise ValueError(f'{self.dtype} is not supported on {self.device} by this '
+                                 f'PyTorch build ({e}); use fp32') from e
+            raise
+        return out.float().cpu()
+
+    @torch.inference_mode()
+    def restore_clip(self, lqs: torch.Tensor) -> torch.Tensor:
+        """Restores one clip, tiled if ``tile`` is set.
+
+        Args:
+            lqs (Tensor): ``(t, 3, h, w)`` in [0, 1].
+
+        Returns:
+            Tensor: ``(t, 3, sh, sw)`` float32 on the CPU, not clamped.
+        """
+        lqs = lqs.unsqueeze(0)
+        h, w = lqs.shape[-2:]
+        if self.tile is None or (h <= self.tile and w <= self.tile):
+            return self._forward(lqs)[0]
+        tile_h, tile_w = min(self.tile, h), min(self.tile, w)
+        out = weight_sum = None
+        for y in _tile_starts(h, tile_h, self.tile_overlap):
+            for x in _tile_starts(w, tile_w, self.tile_overlap):
+                patch = self._forward(lqs[..., y:y + tile_h, x:x + tile_w])[0]
+                scale = patch.size(-1) // tile_w
+                if out is None:
+                    out = patch.new_zeros(patch.shape[:2] + (h * scale, w * scale))
+                    weight_sum = patch.new_zeros((h * scale, w * scale))
+                ramp = self.tile_overlap * scale
+                weight = (_ramp(tile_h * scale, ramp, y > 0, y + tile_h < h)[:, None] *
+                          _ramp(tile_w * scale, ramp, x > 0, x + tile_w < w)[None, :])
+                region = (..., slice(y * scale, (y + tile_h) * scale),
+                          slice(x * scale, (x + tile_w) * scale))
+                out[region] += patch * weight
+                weight_sum[region[1:]] += weight
+        return out / weight_sum
+
+    def _to_frame(self, hr: torch.Tensor, size: Optional[Tuple[int, int]]) -> np.ndarray:
+        """``(3, H, W)`` float in [0, 1] -> RGB uint8 at ``size`` = (width, height)."""
+        frame = hr.mul(255).clamp_(0, 255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
+        if size is None or size == (frame.shape[1], frame.shape[0]):
+            return frame
+        import cv2
+        shrink = size[0] <= frame.shape[1] and size[1] <= frame.shape[0]
+        return cv2.resize(frame, size, interpolation=cv2.INTER_AREA if shrink
+                          else cv2.INTER_LANCZOS4)
+
+    def _restore_window(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
+        lqs = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255
+        return self.restore_clip(lqs)
+
+    def restore_frames(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Restores a stream of frames, yielding each output frame as soon as it is final.
+
+        Args:
+            frames (Iterable[np.ndarray]): RGB ``uint8`` frames ``(h, w, 3)`` of equal size.
+
+        Yields:
+            np.ndarray: RGB ``uint8`` output frames, in order, one per input frame.
+
+        Raises:
+            VideoIOError: If there are no frames or their size changes.
+            ValueError: If a frame is not RGB ``uint8``.
+        """
+        self.stats = {'max_input_frames': 0, 'max_output_frames': 0}
+        window, overlap = self.window, self.overlap
+        step = None if window is None else window - overlap
+        inputs: deque = deque(maxlen=window)  # the last `window` input frames
+        pending = None  # outputs of frames [emitted, last_end), to crossfade with the next window
+        read = emitted = last_end = 0
+        size = out_size = None
+
+        def merge(outputs: torch.Tensor, start: int) -> Iterator[np.ndarray]:
+            # Crossfades `pending` into the new window, then emits everything but its tail.
+            nonlocal pending, emitted, last_end
+            end = start + outputs.size(0)
+            self.stats['max_output_frames'] = max(
+                self.stats['max_output_frames'],
+                outputs.size(0) + (0 if pending is None else pending.size(0)))
+            if pending is not None:
+                n = pending.size(0)
+                new_weight = (torch.arange(n, dtype=torch.float32) + 1) / (n + 1)
+                new = outputs[emitted - start:last_end - start]
+                blended = pending + (new - pending) * new_weight[:, None, None, None]
+                for frame in blended:
+                    yield self._to_frame(frame, out_size)
+            keep = 0 if finished else overlap
+            for index in range(last_end, end - keep):
+                yield self._to_frame(outputs[index - start], out_size)
+            pending = outputs[end - keep - start:].clone() if keep else None
+            emitted, last_end = end - keep, end
+
+        finished = False
+        for frame in frames:
+            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+                raise ValueError(f'frame {read} must be RGB uint8 (h, w, 3), got '
+                                 f'{frame.dtype} {frame.shape}')
+            if size is None:
+                out_size = _out_size(*frame.shape[:2], self.out_size, self.out_scale)
+            size = check_frame_size(frame, size, read, 'input')
+            inputs.append(frame)
+            read += 1
+            self.stats['max_input_frames'] = max(self.stats['max_input_frames'], len(inputs))
+            if window is not None and read >= window and (read - last_end == step or
+                                                          last_end == 0):
+                yield from merge(self._restore_window(inputs), read - len(inputs))
+        finished = True
+        if read == 0:
+            raise VideoIOError('no frames to restore: the input is empty')
+        if read > last_end:  # the tail: the last `window` frames (or all of a short video)
+            yield from merge(self._restore_window(inputs), read - len(inputs))
+        elif pending is not None:
+            for frame in pending:
+                yield self._to_frame(frame, out_size)
+            pending = None
+
+
+def init_restorer(config: Union[str, Path, Config], checkpoint: Optional[Union[str, Path]],
+                  refine_threshold: Optional[float] = None, prefer_ema: bool = True,
+                  **kwargs: Any) -> VideoRestorer:
+    """Builds the generator of ``config``, loads ``checkpoint`` and wraps it in a restorer.
+
+    Args:
+        config (str | Path | Config): A RealBasicVSR config; only ``model.generator`` is built.
+        checkpoint (str | Path, optional): Path or URL of a released MMagic / MMEditing / authors'
+            checkpoint (EMA generator preferred) or a bare generator state dict. None keeps
+            random weights (for tests only).
+        refine_threshold (float, optional): Dynamic refinement threshold on the 0-255 scale.
+        prefer_ema (bool): Take ``generator_ema`` when the checkpoint has it.
+        **kwargs: Passed to :class:`VideoRestorer` (device, dtype, window, overlap, tile, ...).
+
+    Returns:
+        VideoRestorer: Ready to restore.
+    """
+    generator = build_generator(config, refine_threshold)
+    if checkpoint is not None:
+        load_generator_weights(generator, checkpoint, prefer_ema)
+    return VideoRestorer(generator, **kwargs)
+
+
+def open_sink(output: Union[str, Path], fps: Fraction, audio_from: Optional[str] = None,
+              overwrite: bool = False, **video_options: Any) -> FrameSink:
+    """A video sink for a video file name (by extension), else a PNG folder sink."""
+    if is_video_path(output):
+        return VideoFileSink(output, fps, audio_from=audio_from, overwrite=overwrite,
+                             **video_options)
+    return ImageFolderSink(output, overwrite=overwrite)
+
+
+def restore_video(restorer: VideoRestorer, input: Union[str, Path], output: Union[str, Path],
+                  fps: Optional[float] = None, copy_audio: bool = True, overwrite: bool = False,
+                  progress: bool = True, **video_options: Any) -> Dict[str, Any]:
+    """Restores a video file, folder or glob of frames into a video file or a PNG folder.
+
+    Frames stream from the decoder through the restorer into the encoder; the output appears
+    at ``output`` only once complete (an existing one is replaced only then, and only with
+    ``overwrite``).
+
+    Args:
+        restorer (VideoRestorer): The restorer.
+        input (str | Path): Video file, folder of frames or glob pattern.
+        output (str | Path): A video file (``.mp4``, ``.mkv``, ...) or a folder for PNG frames.
+        fps (float, optional): Frame rate, for frame inputs (default 25) or to override.
+        copy_audio (bool): Copy the input's audio stream into a video output.
+        overwrite (bool): Replace an existing output.
+        progress (bool): Show a progress bar with frames per second and ETA (on stderr).
+        **video_options: Encoder options of :class:`VideoFileSink` (codec, crf, preset,
+            bitrate, pix_fmt, options).
+
+    Returns:
+        dict: ``frames``, ``fps``, ``size`` (output width, height), ``seconds``, ``output``.
+
+    Raises:
+        VideoIOError: For unreadable, empty, truncated or corrupt inputs, unknown codecs or an
+            existing output without ``overwrite``.
+    """
+    source = open_source(input, fps)
+    if not is_video_path(output) and video_options:
+        raise ValueError(f'encoder options {sorted(video_options)} given but output '
+                         f'{str(output)!r} is a frame folder (use a video file name)')
+    sink = open_sink(output, source.fps, source.audio_path if copy_audio else None, overwrite,
+                     **video_options)
+    bar = ProgressBar(source.num_frames or 0, file=sys.stderr) if progress else None
+    start = time.perf_counter()
+    count = 0
+    out_size = None
+    with sink:
+        for frame in restorer.restore_frames(source):
+            sink.write(frame)
+            count += 1
+            out_size = (frame.shape[1], frame.shape[0])
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.file.write('\n')
+    return {'frames': count, 'fps': source.fps, 'size': out_size,
+            'seconds': time.perf_counter() - start, 'output': str(output)}
