@@ -1,0 +1,18 @@
+from .basicvsr_net import BasicVSRNet, check_lqs
+from .blocks import (
+                     PixelShufflePack,
+                     ResidualBlockNoBN,
+                     ResidualBlocksWithInputConv,
+                     default_init_weights,
+                     make_layer,
+)
+from .flow_warp import flow_warp
+from .real_basicvsr_net import RealBasicVSRNet
+from .spynet import SPyNet, SPyNetBasicModule
+from .unet_disc import UNetDiscriminatorWithSpectralNorm
+
+__all__ = [
+    'BasicVSRNet', 'check_lqs', 'PixelShufflePack', 'ResidualBlockNoBN',
+    'ResidualBlocksWithInputConv', 'default_init_weights', 'make_layer', 'flow_warp',
+    'RealBasicVSRNet', 'SPyNet', 'SPyNetBasicModule', 'UNetDiscriminatorWithSpectralNorm'
+]

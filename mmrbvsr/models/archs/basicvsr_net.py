@@ -1,0 +1,211 @@
+"""BasicVSR: bidirectional recurrent propagation with SPyNet alignment."""
+import logging
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from mmrbvsr.registry import MODELS
+
+from .blocks import PixelShufflePack, ResidualBlocksWithInputConv, to_channels_last
+from .flow_warp import flow_warp
+from .spynet import SPyNet
+
+UPSCALE_FACTORS = (2, 4)
+
+
+def check_lqs(lqs: Tensor, min_size: int = 1, name: str = 'lqs') -> None:
+    """Raises ``ValueError`` unless ``lqs`` is an ``(n, t, 3, h, w)`` float clip batch.
+
+    Args:
+        lqs (Tensor): The input to check.
+        min_size (int): Smallest allowed height and width (SPyNet's, where flow is
+            computed). Default: 1.
+        name (str): How the input is called in the message. Default: ``'lqs'``.
+    """
+    if not isinstance(lqs, Tensor):
+        raise TypeError(f'{name} must be a Tensor of shape (n, t, 3, h, w), got {type(lqs)}')
+    shape = tuple(lqs.shape)
+    if lqs.dim() != 5 or shape[2] != 3:
+        raise ValueError(f'{name} must have shape (n, t, 3, h, w) (RGB clips), got {shape}')
+    if 0 in shape[:2]:
+        raise ValueError(f'{name} needs at least one clip and one frame, got shape {shape}')
+    if shape[3] < min_size or shape[4] < min_size:
+        raise ValueError(f'{name} height and width must be at least {min_size} (SPyNet\'s '
+                         f'coarsest pyramid level is 1/32 of the frame), got shape {shape}')
+    if not lqs.is_floating_point():
+        raise TypeError(f'{name} must be a float tensor in [0, 1], got dtype {lqs.dtype}')
+
+
+@MODELS.register_module()
+class BasicVSRNet(BaseModule):
+    """BasicVSR network for video super-resolution, x4 (MMagic's layout) or x2.
+
+    Paper: BasicVSR: The Search for Essential Components in Video Super-Resolution
+    and Beyond, CVPR 2021. State-dict keys match MMagic's ``BasicVSRNet``; the x2
+    variant has no ``upsample2`` (and its ``upsample1`` outputs 64 channels), so with
+    ``mid_channels=64`` every other x4 key loads into it.
+
+    Args:
+        mid_channels (int): Channel number of the intermediate features. Default: 64.
+        num_blocks (int): Number of residual blocks in each propagation branch.
+            Default: 30.
+        spynet_pretrained (str, optional): Path or URL of a SPyNet checkpoint.
+            Default: None.
+        upscale_factor (int): 4 or 2. Default: 4.
+        init_cfg (dict, optional): MMEngine initialisation config. Default: None.
+    """
+
+    def __init__(self,
+                 mid_channels: int = 64,
+                 num_blocks: int = 30,
+                 spynet_pretrained: Optional[str] = None,
+                 upscale_factor: int = 4,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if upscale_factor not in UPSCALE_FACTORS:
+            raise ValueError(f'upscale_factor must be one of {UPSCALE_FACTORS}, '
+                             f'got {upscale_factor!r}')
+        if int(num_blocks) != num_blocks or num_blocks < 0:
+            raise ValueError(f'num_blocks must be a non-negative int, got {num_blocks!r}')
+        self.mid_channels = mid_channels
+        self.upscale_factor = upscale_factor
+
+        # optical flow network for feature alignment
+        self.spynet = SPyNet(pretrained=spynet_pretrained)
+
+        # propagation branches
+        self.backward_resblocks = ResidualBlocksWithInputConv(
+            mid_channels + 3, mid_channels, num_blocks)
+        self.forward_resblocks = ResidualBlocksWithInputConv(
+            mid_channels + 3, mid_channels, num_blocks)
+
+        # reconstruction: fusion, pixel-shuffle x2 once (x2) or twice (x4)
+        self.fusion = nn.Conv2d(mid_channels * 2, mid_channels, 1, 1, 0, bias=True)
+        if upscale_factor == 4:
+            self.upsample1 = PixelShufflePack(mid_channels, mid_channels, 2, upsample_kernel=3)
+            self.upsample2 = PixelShufflePack(mid_channels, 64, 2, upsample_kernel=3)
+        else:
+            self.upsample1 = PixelShufflePack(mid_channels, 64, 2, upsample_kernel=3)
+            self.upsample2 = None
+        self.conv_hr = nn.Conv2d(64, 64, 3, 1, 1)
+        self.conv_last = nn.Conv2d(64, 3, 3, 1, 1)
+        self.img_upsample = nn.Upsample(
+            scale_factor=upscale_factor, mode='bilinear', align_corners=False)
+        for layer in (self.fusion, self.upsample1, self.upsample2, self.conv_hr, self.conv_last):
+            if layer is not None:
+                to_channels_last(layer)
+
+        self.lrelu = nn.LeakyReLU(negative_slope=0.1, inplace=True)
+        self._raised_warning = False
+
+    @staticmethod
+    def mirrored_clips(lqs: Tensor) -> Tensor:
+        """Which clips are mirror-extended (frame i equals frame t-1-i, t even).
+
+        Returns:
+            Tensor: A bool tensor of shape ``(n,)``.
+        """
+        n, t = lqs.shape[:2]
+        if t % 2 != 0:
+            return torch.zeros(n, dtype=torch.bool, device=lqs.device)
+        first, second = lqs[:, :t // 2], lqs[:, t // 2:].flip(1)
+        return (first == second).flatten(1).all(dim=1)
+
+    def compute_flow(self, lqs: Tensor) -> Tuple[Tensor, Tensor]:
+        """SPyNet flows between neighbours, all pairs in one batched call.
+
+        On a mirror-extended clip the forward flows equal the flipped backward
+        flows, so only the backward ones are computed for it.
+
+        Args:
+            lqs (Tensor): LR frames, shape ``(n, t, 3, h, w)`` with ``t > 1``.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``flows_forward`` (frame i to i-1, used in the
+            forward pass) and ``flows_backward`` (frame i to i+1), each
+            ``(n, t - 1, 2, h, w)``.
+        """
+        n, t, c, h, w = lqs.size()
+        lqs_1 = lqs[:, :-1]
+        lqs_2 = lqs[:, 1:]
+        mirrored = self.mirrored_clips(lqs)
+        todo = (~mirrored).nonzero().flatten()
+        num_todo = todo.numel()
+
+        refs, supps = [lqs_1.reshape(-1, c, h, w)], [lqs_2.reshape(-1, c, h, w)]
+        if num_todo == n:
+            refs.append(lqs_2.reshape(-1, c, h, w))
+            supps.append(lqs_1.reshape(-1, c, h, w))
+        elif num_todo > 0:
+            refs.append(lqs_2[todo].reshape(-1, c, h, w))
+            supps.append(lqs_1[todo].reshape(-1, c, h, w))
+        ref = torch.cat(refs) if len(refs) > 1 else refs[0]
+        supp = torch.cat(supps) if len(supps) > 1 else supps[0]
+        flows = self.spynet(ref, supp)
+
+        flows_backward = flows[:n * (t - 1)].view(n, t - 1, 2, h, w)
+        if num_todo == n:
+            flows_forward = flows[n * (t - 1):].view(n, t - 1, 2, h, w)
+        else:
+            flows_forward = flows_backward.flip(1)
+            if num_todo > 0:
+                computed = flows[n * (t - 1):].view(num_todo, t - 1, 2, h, w)
+                flows_forward = flows_forward.index_copy(0, todo, computed)
+        return flows_forward, flows_backward
+
+    def upsample(self, feat_backward: Tensor, feat_forward: Tensor, lq: Tensor) -> Tensor:
+        """Fuses the two branches of one frame and reconstructs the HR frame."""
+        out = self.lrelu(self.fusion(torch.cat([feat_backward, feat_forward], dim=1)))
+        out = self.lrelu(self.upsample1(out))
+        if self.upsample2 is not None:
+            out = self.lrelu(self.upsample2(out))
+        out = self.lrelu(self.conv_hr(out))
+        out = self.conv_last(out).contiguous()  # back from channels-last (3 channels)
+        return out.add_(self.img_upsample(lq))
+
+    def forward(self, lqs: Tensor) -> Tensor:
+        """Super-resolves LR clips.
+
+        Args:
+            lqs (Tensor): LR clips, shape ``(n, t, 3, h, w)``, RGB in [0, 1];
+                h and w at least ``SPyNet.min_size`` (32).
+
+        Returns:
+            Tensor: HR clips, shape ``(n, t, 3, s*h, s*w)`` with s the upscale factor.
+        """
+        check_lqs(lqs, SPyNet.min_size)
+        n, t, c, h, w = lqs.size()
+        if (h < 64 or w < 64) and not self._raised_warning:
+            print_log(f'{self.__class__.__name__} is designed for input larger than 64x64, '
+                      f'but the resolution of current image is {h}x{w}. We recommend you to '
+                      'check your input.', 'current', logging.WARNING)
+            self._raised_warning = True
+
+        if t > 1:
+            flows_forward, flows_backward = self.compute_flow(lqs)
+
+        # backward-time propagation
+        feats_backward: List[Tensor] = [None] * t
+        feat_prop = lqs.new_zeros(n, self.mid_channels, h, w)
+        for i in range(t - 1, -1, -1):
+            if i < t - 1:  # no warping for the last frame
+                feat_prop = flow_warp(feat_prop, flows_backward[:, i].permute(0, 2, 3, 1))
+            feat_prop = self.backward_resblocks(torch.cat([lqs[:, i], feat_prop], dim=1))
+            feats_backward[i] = feat_prop
+
+        # forward-time propagation and reconstruction
+        outputs = []
+        feat_prop = lqs.new_zeros(n, self.mid_channels, h, w)
+        for i in range(t):
+            lq = lqs[:, i]
+            if i > 0:  # no warping for the first frame
+                feat_prop = flow_warp(feat_prop, flows_forward[:, i - 1].permute(0, 2, 3, 1))
+            feat_prop = self.forward_resblocks(torch.cat([lq, feat_prop], dim=1))
+            outputs.append(self.upsample(feats_backward[i], feat_prop, lq))
+            feats_backward[i] = None  # free the backward feature once used
+
+        return torch.stack(outputs, dim=1)

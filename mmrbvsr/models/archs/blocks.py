@@ -1,0 +1,113 @@
+"""Building blocks shared by the generator (MMagic's key names, plain ``nn.Conv2d``)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import kaiming_init
+from torch import Tensor
+
+
+def default_init_weights(module: nn.Module, scale: float = 1.0) -> None:
+    """Kaiming (fan-in) initialisation of every conv, scaled by ``scale``.
+
+    The same as MMagic's ``default_init_weights``; a small ``scale`` (0.1)
+    keeps deep residual stacks stable at the start of training (ESRGAN).
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            kaiming_init(m, a=0, mode='fan_in', bias=0)
+            m.weight.data *= scale
+
+
+def to_channels_last(module: nn.Module) -> nn.Module:
+    """Stores the conv weights of ``module`` channels-last (values and keys unchanged).
+
+    oneDNN then neither reorders the weights at every call nor runs the slower
+    NCHW kernels; ``load_state_dict`` copies into this layout.
+    """
+    return module.to(memory_format=torch.channels_last)
+
+
+def make_layer(block: type, num_blocks: int, **kwargs) -> nn.Sequential:
+    """Stacks ``num_blocks`` instances of ``block(**kwargs)``."""
+    return nn.Sequential(*[block(**kwargs) for _ in range(num_blocks)])
+
+
+class ResidualBlockNoBN(nn.Module):
+    """Residual block without BN: ``x + res_scale * conv2(relu(conv1(x)))``.
+
+    Args:
+        mid_channels (int): Channel number of the features. Default: 64.
+        res_scale (float): Scale of the residual before the addition. Default: 1.0.
+    """
+
+    def __init__(self, mid_channels: int = 64, res_scale: float = 1.0) -> None:
+        super().__init__()
+        self.res_scale = res_scale
+        self.conv1 = nn.Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
+        self.conv2 = nn.Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
+        self.relu = nn.ReLU(inplace=True)
+        # scaled Kaiming init for residual paths (MSRResNet); EDSR-style keeps the default
+        if res_scale == 1.0:
+            default_init_weights(self.conv1, 0.1)
+            default_init_weights(self.conv2, 0.1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.conv2(self.relu(self.conv1(x)))
+        if self.res_scale == 1.0:
+            return out.add_(x)
+        return x + out * self.res_scale
+
+
+class ResidualBlocksWithInputConv(BaseModule):
+    """A conv (+ LeakyReLU 0.1) matching the channels, then residual blocks.
+
+    Keys: ``main.0`` (the input conv) and ``main.2.{i}.conv{1,2}`` (the blocks).
+
+    Args:
+        in_channels (int): Number of input channels of the first conv.
+        out_channels (int): Number of channels of the residual blocks. Default: 64.
+        num_blocks (int): Number of residual blocks. Default: 30.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int = 64, num_blocks: int = 30) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=True),
+            nn.LeakyReLU(negative_slope=0.1, inplace=True),
+            make_layer(ResidualBlockNoBN, num_blocks, mid_channels=out_channels),
+        )
+        to_channels_last(self.main)
+
+    def forward(self, feat: Tensor) -> Tensor:
+        """Maps ``(n, in_channels, h, w)`` to ``(n, out_channels, h, w)``.
+
+        The output is channels-last: oneDNN's convolutions run faster on it.
+        """
+        return self.main(feat.contiguous(memory_format=torch.channels_last))
+
+
+class PixelShufflePack(nn.Module):
+    """A conv expanding the channels by ``scale_factor ** 2``, then pixel shuffle.
+
+    Args:
+        in_channels (int): Number of input channels.
+        out_channels (int): Number of output channels.
+        scale_factor (int): Upsampling ratio.
+        upsample_kernel (int): Kernel size of the conv.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, scale_factor: int,
+                 upsample_kernel: int) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.scale_factor = scale_factor
+        self.upsample_kernel = upsample_kernel
+        self.upsample_conv = nn.Conv2d(
+            in_channels, out_channels * scale_factor * scale_factor, upsample_kernel,
+            padding=(upsample_kernel - 1) // 2)
+        default_init_weights(self, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_shuffle(self.upsample_conv(x), self.scale_factor)

@@ -1,0 +1,53 @@
+"""Convert BasicVSR / RealBasicVSR weights to mmrbvsr's (MMagic's) layout.
+
+Examples:
+    # BasicSR's BasicVSR (key 'params') -> BasicVSRNet(num_blocks=30) weights + a SPyNet
+    python tools/convert_checkpoint.py ../shared/weights/BasicVSR_REDS4.pth \
+        --out work_dirs/basicvsr_reds4.pth --spynet-out work_dirs/spynet.pth
+    # the (EMA) generator of an MMagic / mmedit RealBasicVSR checkpoint
+    python tools/convert_checkpoint.py realbasicvsr_x4.pth --out realbasicvsr_net.pth
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmrbvsr  # noqa: E402,F401  (allow-lists Runner checkpoint globals for torch.load)
+from mmrbvsr.models.checkpoint import convert_checkpoint  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Convert BasicVSR (BasicSR or MMagic layout) or RealBasicVSR weights to '
+        'mmrbvsr\'s layout, and/or extract a SPyNet checkpoint usable as spynet_pretrained.')
+    parser.add_argument('src', help='checkpoint path or URL: a Runner checkpoint, a '
+                        'state_dict/params file or a bare state dict')
+    parser.add_argument('--out', help='where to write the converted network weights')
+    parser.add_argument('--spynet-out', help='where to write the SPyNet weights')
+    parser.add_argument('--key', help='top-level key holding the weights (default: the first '
+                        'of state_dict, params, params_ema; else the file itself)')
+    parser.add_argument('--prefix', help='prefix of the BasicVSR keys, e.g. "generator." '
+                        '(default: found; an EMA generator is preferred)')
+    parser.add_argument('--strict', action='store_true',
+                        help='fail unless every source key matched and the result loads '
+                        'strictly into the network it describes')
+    args = parser.parse_args(argv)
+    if args.out is None and args.spynet_out is None:
+        parser.error('nothing to write: give --out and/or --spynet-out')
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    try:
+        _, report = convert_checkpoint(args.src, args.out, args.spynet_out, key=args.key,
+                                       prefix=args.prefix, strict=args.strict)
+    except (KeyError, TypeError, ValueError, FileNotFoundError) as err:
+        sys.exit(f'convert_checkpoint: {err}')
+    print('\n'.join(report))
+
+
+if __name__ == '__main__':
+    main()
