@@ -41,6 +41,8 @@ def parse_args() -> argparse.Namespace:
                    help='x264 preset for our pipelines (default: x264 default, as MMagic)')
     p.add_argument('--codec-threads', type=int, default=None,
                    help='codec threads for our pipelines (default: FFmpeg auto, as MMagic)')
+    p.add_argument('--normal-sampler', default=None, choices=['numpy', 'opencv'],
+                   help='normal sampler of our RandomNoise (default: numpy)')
     p.add_argument('--profile', action='store_true', help='also print time per transform')
     return p.parse_args()
 
@@ -126,6 +128,8 @@ def build_pipelines(cfg: Config) -> dict:
         for v in ([d] if d['type'] != 'mmrbvsr.DegradationsWithShuffle' else d['degradations']):
             if isinstance(v, dict) and v['type'] == 'mmrbvsr.RandomVideoCompression':
                 v['params'].update(preset=ARGS.preset, threads=ARGS.codec_threads)
+            if isinstance(v, dict) and v['type'] == 'mmrbvsr.RandomNoise' and ARGS.normal_sampler:
+                v['params'].update(normal_sampler=ARGS.normal_sampler)
     pipes = dict(
         ours=[
             dict(type='mmrbvsr.SetRandomGenerator', seed=0),
@@ -198,7 +202,8 @@ def main() -> None:
           f'OpenCV {cv2.__version__}, numpy {np.__version__}')
     print(f'{ARGS.clips} clips of {ARGS.frames} frames {ARGS.crop}x{ARGS.crop} per pipeline, '
           f'timed interleaved; our x264 preset {ARGS.preset or "default (medium)"}, codec '
-          f'threads {ARGS.codec_threads or "auto"}')
+          f'threads {ARGS.codec_threads or "auto"}, normal sampler '
+          f'{ARGS.normal_sampler or "numpy (default)"}')
     print(f'load average during the run: {os.getloadavg()[0]:.1f} (1 min)')
     print('clips per CPU-second (= clips/s per core when the cores are not shared; CPU time '
           'of all threads of the process) and wall-clock clips/s:')

@@ -12,6 +12,15 @@ INTERPOLATIONS = dict(bilinear=cv2.INTER_LINEAR, bicubic=cv2.INTER_CUBIC, area=c
                       lanczos=cv2.INTER_LANCZOS4)
 
 
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """Round half to even and saturate to uint8, as ``cv2.saturate_cast`` (and
+    ``np.clip(np.rint(img), 0, 255)``) for |values| < 2^31; MMagic's codec path wraps.
+    """
+    if img.dtype == np.uint8:
+        return img
+    return cv2.add(img, 0., dtype=cv2.CV_8U).reshape(img.shape)
+
+
 def scaled_size(h: int, w: int, scale: float, even: bool) -> Tuple[int, int]:
     """(h, w) times ``scale``, floored (to even numbers if ``even``), at least 1 (2)."""
     h_out, w_out = h * scale, w * scale

@@ -20,12 +20,18 @@ def unsharp_mask(img: np.ndarray, kernel: np.ndarray, weight: float,
         weight: Weight of the detail (residue).
         threshold: Residues above this (0-255 units) count as detail.
     """
+    # an 8-bit frame is filtered as is (read as float32 by the filter: same values, cheaper)
+    blur = cv2.sepFilter2D(img, cv2.CV_32F, kernel, kernel).reshape(img.shape)
     img = img.astype(np.float32, copy=False)
-    residue = img - cv2.sepFilter2D(img, -1, kernel, kernel)
-    mask = (np.abs(residue) > threshold).view(np.uint8)
-    soft_mask = cv2.sepFilter2D(mask, cv2.CV_32F, kernel, kernel)
-    sharpened = np.clip(img + weight * residue, 0, 255)
-    return img + soft_mask * (sharpened - img)
+    residue = np.subtract(img, blur, out=blur)
+    mask = np.greater(np.abs(residue), threshold).view(np.uint8)
+    soft_mask = cv2.sepFilter2D(mask, cv2.CV_32F, kernel, kernel).reshape(img.shape)
+    sharpened = cv2.scaleAdd(residue, float(weight), img).reshape(img.shape)  # img + w * res
+    np.clip(sharpened, 0, 255, out=sharpened)
+    sharpened -= img
+    sharpened *= soft_mask
+    sharpened += img
+    return sharpened
 
 
 @TRANSFORMS.register_module()

@@ -152,3 +152,23 @@ def test_video_compression_on_pyav18():
                          timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.startswith('ok 18.')
+
+
+def test_to_uint8_rounds_half_to_even_and_saturates():
+    from mmrbvsr.datasets.transforms.resize import to_uint8
+    x = np.random.default_rng(0).uniform(-80, 340, (33, 17, 3)).astype(np.float32)
+    x[0, :8, 0] = [0.5, 1.5, 2.5, -0.5, 254.5, 255.5, -1e6, 1e6]
+    for img in (x, x[..., :1], x[..., 0]):
+        out = to_uint8(img)
+        assert out.shape == img.shape and out.dtype == np.uint8
+        np.testing.assert_array_equal(out, np.clip(np.rint(img), 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize('size', [(64, 64), (38, 62), (66, 130)])
+def test_rgb_array_equals_to_ndarray(size):
+    from mmrbvsr.datasets.transforms.compression import rgb_array
+    x = np.random.default_rng(0).integers(0, 256, (*size, 3), dtype=np.uint8)
+    frame = av.VideoFrame.from_ndarray(x, format='rgb24').reformat(format='yuv420p')
+    out = rgb_array(frame)
+    np.testing.assert_array_equal(out, frame.to_ndarray(format='rgb24'))
+    assert out.flags['OWNDATA']  # owns its pixels, no view of the PyAV frame

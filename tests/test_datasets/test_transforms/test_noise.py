@@ -84,3 +84,35 @@ def test_poisson_sampler_matches_exact_poisson():
     small = np.full(1000, 3., np.float32)  # exact below the threshold: a Poisson support
     s = poisson_sample(small, rng)
     assert s.min() >= 0 and np.all(s == np.rint(s)) and abs(s.mean() - 3) < 0.3
+
+
+@pytest.mark.parametrize('sampler', ['opencv', 'numpy'])
+def test_normal_samplers_are_standard_normal(sampler):
+    import cv2
+
+    from mmrbvsr.datasets.transforms.noise import standard_normal
+    cv2.setRNGSeed(7)
+    x = standard_normal((300, 200, 3), np.random.default_rng(7), sampler)
+    assert x.shape == (300, 200, 3) and x.dtype == np.float32
+    assert abs(x.mean()) < 0.01 and abs(x.std() - 1) < 0.01
+    assert stats.kstest(x.ravel()[::7], 'norm').pvalue > 1e-3
+    # channels are independent (a flat fill, not one value per pixel)
+    assert abs(np.corrcoef(x[..., 0].ravel(), x[..., 2].ravel())[0, 1]) < 0.01
+
+
+@pytest.mark.parametrize('sampler', ['opencv', 'numpy'])
+def test_noise_reproducible_from_the_sample_generator(sampler, real_frames):
+    noise = RandomNoise(dict(PARAMS, normal_sampler=sampler), keys=['img'])
+    frames = [f.astype(np.float32) for f in real_frames[:3]]
+    for seed in range(6):  # both noise types
+        a = noise.degrade(frames, np.random.default_rng(seed))
+        b = noise.degrade(frames, np.random.default_rng(seed))
+        c = noise.degrade(frames, np.random.default_rng(seed + 100))
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))
+        assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+        assert all(x.dtype == np.float32 for x in a)
+
+
+def test_bad_normal_sampler_raises():
+    with pytest.raises(ValueError, match='torch'):
+        RandomNoise(dict(PARAMS, normal_sampler='torch'), keys=['img'])
