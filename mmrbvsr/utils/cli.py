@@ -8,6 +8,8 @@ from typing import List, Optional
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
+from mmrbvsr.engine.cpu_dist import prepare_cpu_distributed
+
 AMP_DTYPES = ('float16', 'bfloat16')
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -58,6 +60,8 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # MMEngine 0.10.7 cannot start distributed runs without a GPU: use gloo
+    prepare_cpu_distributed(cfg)
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir:
         cfg.work_dir = args.work_dir
