@@ -17,7 +17,10 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
 fi
 
 [[ -x "$VENV/bin/python" ]] || "$PY" -m venv "$VENV"
-pip=("$VENV/bin/python" -m pip install -q -c "$CONSTRAINTS")
+# pip warns about every package the machine's local indexes lack; keep its errors only
+quiet() { "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+  return "${PIPESTATUS[0]}"; }
+pip=(quiet "$VENV/bin/python" -m pip install -q -c "$CONSTRAINTS")
 "${pip[@]}" pip==25.3 setuptools wheel
 "${pip[@]}" torch torchvision
 
@@ -27,12 +30,12 @@ mkdir -p "$wheel_dir"
 if ! ls "$wheel_dir"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
   echo "setup_env: building mmcv 2.1.0 with ops against torch $torch_ver (about 12 min on 2 cores)"
   build="$(mktemp -d)"
-  "$VENV/bin/python" -m pip download -q --no-deps --no-build-isolation --no-binary :all: mmcv==2.1.0 -d "$build"
+  quiet "$VENV/bin/python" -m pip download -q --no-deps --no-build-isolation --no-binary :all: mmcv==2.1.0 -d "$build"
   tar -xzf "$build"/mmcv-2.1.0.tar.gz -C "$build"
   sed -i 's/-std=c++14/-std=c++20/g; s/-std=c++17/-std=c++20/g' "$build/mmcv-2.1.0/setup.py"
   "${pip[@]}" ninja
   (cd "$build/mmcv-2.1.0" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="$(nproc)" \
-    "$VENV/bin/python" -m pip wheel -q --no-build-isolation --no-deps -w "$build/out" .)
+    quiet "$VENV/bin/python" -m pip wheel -q --no-build-isolation --no-deps -w "$build/out" .)
   mv "$build"/out/mmcv-2.1.0-*.whl "$wheel_dir/"
   rm -rf "$build"
 fi
@@ -44,6 +47,6 @@ fi
 "${pip[@]}" --no-deps -e "$ROOT"
 # PyAV 18 beside the pinned 12 (MMagic's reference needs <= 12): tests run our
 # video compression against it in a subprocess with PYTHONPATH=$VENV/av18
-[[ -d "$VENV/av18/av" ]] || "$VENV/bin/python" -m pip install -q --no-deps --target "$VENV/av18" av==18.1.0
+[[ -d "$VENV/av18/av" ]] || quiet "$VENV/bin/python" -m pip install -q --no-deps --target "$VENV/av18" av==18.1.0
 echo "$want" > "$STAMP"
 echo "setup_env: done ($VENV)"
