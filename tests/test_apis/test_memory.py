@@ -32,7 +32,7 @@ def long_videos(tmp_path_factory):
     root = tmp_path_factory.mktemp('long')
     pattern = random_frames(25, 64, 64)  # repeated: cheap to make, still 1000 real frames
     return {n: write_video(root / f'{n}.mp4', (pattern[i % 25] for i in range(n)))
-            for n in (100, 300, 1000)}
+            for n in (100, 1000)}
 
 
 def peak(video: Path, window: str, tmp_path: Path) -> dict:
@@ -55,6 +55,7 @@ def test_peak_memory_is_bounded_independently_of_length(long_videos, tmp_path):
     assert long['peak_mb'] - short['peak_mb'] < 20, (short, long)
 
     # The same probe sees the unbounded whole-video mode grow, so the bound is not vacuous.
-    whole = peak(long_videos[300], 'whole', tmp_path)
-    assert whole['stats']['max_input_frames'] == 300
-    assert whole['peak_mb'] - short['peak_mb'] > 100, (short, whole)
+    # 1000 output frames held as float32 are 750 MB; the baseline RSS varies by ~100 MB.
+    whole = peak(long_videos[1000], 'whole', tmp_path)
+    assert whole['stats']['max_input_frames'] == 1000
+    assert whole['peak_mb'] - long['peak_mb'] > 300, (long, whole)

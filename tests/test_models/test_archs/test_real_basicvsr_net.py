@@ -216,10 +216,14 @@ def test_max_cleaning_passes(clip):
 
 
 def test_built_from_registry():
-    net = MODELS.build(dict(type='RealBasicVSRNet', **SMALL))
+    from mmengine.registry import DefaultScope
+    # an earlier Runner may have left 'mmagic' as the default scope
+    with DefaultScope.overwrite_default_scope('mmrbvsr'):
+        net = MODELS.build(dict(type='RealBasicVSRNet', **SMALL))
     assert type(net) is RealBasicVSRNet
     from mmagic.registry import MODELS as MMAGIC_MODELS
-    scoped = MMAGIC_MODELS.build(dict(type='mmrbvsr.RealBasicVSRNet', **SMALL))
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        scoped = MMAGIC_MODELS.build(dict(type='mmrbvsr.RealBasicVSRNet', **SMALL))
     assert type(scoped) is RealBasicVSRNet
 
 
