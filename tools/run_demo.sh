@@ -34,9 +34,9 @@ step "4/6 evaluation on the held-out clips"
     --cfg-options test_dataloader.dataset.data_root="$DATA/val" 2>&1 | tee "$OUT/test.log"
 step "5/6 restored clip"
 "$PY" tools/restore_video.py "$CFG/realbasicvsr_demo_stage2.py" "$stage2_ckpt" \
-    "$DATA/test/LQ/000" "$OUT/restored_frames"
+    "$DATA/test/LQ/000" "$OUT/restored_frames" --overwrite
 "$PY" tools/restore_video.py "$CFG/realbasicvsr_demo_stage2.py" "$stage2_ckpt" \
-    "$DATA/test/LQ/000" "$OUT/restored.mp4"
+    "$DATA/test/LQ/000" "$OUT/restored.mp4" --overwrite
 step "6/6 loss curves"
 "$PY" tools/plot_loss_curves.py "$OUT/stage1" "$OUT/stage2" --names stage1 stage2 \
     --out "$OUT/loss_curves"
