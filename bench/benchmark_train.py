@@ -3,11 +3,13 @@
 Both models start from the same weights and take the same batch (real frames of
 ../shared/data/realbasicvsr_demo_000: random GT crops and their bicubic x4 LR);
 the first step's losses and updated generator weights are compared, then each
-model's step is timed. Stage 1: pixel + cleaning loss. Stage 2 adds the U-Net
+model's step is timed, the two models' steps interleaved (median wall
+and process CPU seconds). Stage 1: pixel + cleaning loss. Stage 2 adds the U-Net
 discriminator, a VGG19 perceptual loss (random VGG weights: nothing downloads)
 and the GAN loss.
 
     python bench/benchmark_train.py --stage 1 --frames 30 --iters 3
+    python bench/benchmark_train.py --stage 2 --frames 10 --iters 3
 """
 import argparse
 import os.path as osp
@@ -20,7 +22,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import machine, table, timeit  # noqa: E402
+from common import machine, measure, table  # noqa: E402
 
 SHARED = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '..', 'shared')
 
@@ -129,12 +131,18 @@ def main() -> None:
     logs_theirs, logs_ours = step(theirs), step(ours)
     weight_diff = max((a - b).abs().max().item() for a, b in zip(
         theirs.generator.state_dict().values(), ours.generator.state_dict().values()))
-    t_theirs = timeit(lambda: step(theirs), args.iters, warmup=0)
-    t_ours = timeit(lambda: step(ours), args.iters, warmup=0)
+    times = {'theirs': [], 'ours': []}
+    for _ in range(args.iters):  # interleaved: both see the same load on a shared machine
+        times['theirs'].append(measure(lambda: step(theirs)))
+        times['ours'].append(measure(lambda: step(ours)))
+    wall = {k: float(np.median([t[0] for t in v])) for k, v in times.items()}
+    cpu = {k: float(np.median([t[1] for t in v])) for k, v in times.items()}
 
     print(f'# Training step, stage {args.stage}: batch 1 x {args.frames} frames, '
-          f'LR {args.lr_size}x{args.lr_size}, fp32, {args.iters} timed steps each')
-    print(f'machine: {machine()}')
+          f'LR {args.lr_size}x{args.lr_size}, fp32, median of {args.iters} interleaved steps '
+          'each')
+    print(f'machine: {machine()}, dtype float32')
+
     def value(v):
         return float(v.detach()) if torch.is_tensor(v) else float(v)
 
@@ -142,9 +150,10 @@ def main() -> None:
              f'diff {abs(value(logs_theirs[k]) - value(logs_ours[k])):.2e}')
             for k in sorted(logs_theirs)]
     rows.append(('generator weights after step 1, max abs diff', '', f'{weight_diff:.2e}', ''))
-    med_theirs, med_ours = float(np.median(t_theirs)), float(np.median(t_ours))
-    rows.append(('s / iteration (median)', med_theirs, med_ours,
-                 f'{med_theirs / med_ours:.2f}x faster'))
+    rows.append(('wall s / iteration', wall['theirs'], wall['ours'],
+                 f'{wall["theirs"] / wall["ours"]:.2f}x'))
+    rows.append(('CPU s / iteration', cpu['theirs'], cpu['ours'],
+                 f'{cpu["theirs"] / cpu["ours"]:.2f}x'))
     print(table(rows))
 
 

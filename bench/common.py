@@ -2,7 +2,7 @@
 import os
 import platform
 import time
-from typing import Callable, List, Sequence
+from typing import Callable, List, Sequence, Tuple
 
 import torch
 
@@ -33,6 +33,21 @@ def timeit(fn: Callable[[], object], repeat: int, warmup: int = 1) -> List[float
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return times
+
+
+def measure(fn: Callable[[], object]) -> Tuple[float, float]:
+    """Wall and process CPU seconds of one call of ``fn``.
+
+    On a shared machine the CPU time is the steadier figure: waiting for a core
+    counts in the wall time only.
+    """
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def table(rows: Sequence[Sequence[object]],

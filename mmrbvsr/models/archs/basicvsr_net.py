@@ -56,6 +56,10 @@ class BasicVSRNet(BaseModule):
         spynet_pretrained (str, optional): Path or URL of a SPyNet checkpoint.
             Default: None.
         upscale_factor (int): 4 or 2. Default: 4.
+        recon_pixels (int): LR pixels (clips x frames x h x w) reconstructed per
+            batched call, at least one frame: frames are batched where they are
+            small (training crops), one at a time where they are large, which bounds
+            the memory of the HR features. Default: 65536 (16 frames of 64x64).
         init_cfg (dict, optional): MMEngine initialisation config. Default: None.
     """
 
@@ -64,8 +68,12 @@ class BasicVSRNet(BaseModule):
                  num_blocks: int = 30,
                  spynet_pretrained: Optional[str] = None,
                  upscale_factor: int = 4,
+                 recon_pixels: int = 65536,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if isinstance(recon_pixels, bool) or not isinstance(recon_pixels, int) \
+                or recon_pixels < 1:
+            raise ValueError(f'recon_pixels must be an int >= 1, got {recon_pixels!r}')
         if upscale_factor not in UPSCALE_FACTORS:
             raise ValueError(f'upscale_factor must be one of {UPSCALE_FACTORS}, '
                              f'got {upscale_factor!r}')
@@ -73,6 +81,7 @@ class BasicVSRNet(BaseModule):
             raise ValueError(f'num_blocks must be a non-negative int, got {num_blocks!r}')
         self.mid_channels = mid_channels
         self.upscale_factor = upscale_factor
+        self.recon_pixels = recon_pixels
 
         # optical flow network for feature alignment
         self.spynet = SPyNet(pretrained=spynet_pretrained)
@@ -158,7 +167,16 @@ class BasicVSRNet(BaseModule):
         return flows_forward, flows_backward
 
     def upsample(self, feat_backward: Tensor, feat_forward: Tensor, lq: Tensor) -> Tensor:
-        """Fuses the two branches of one frame and reconstructs the HR frame."""
+        """Fuses the two branches of a batch of frames and reconstructs the HR frames.
+
+        Args:
+            feat_backward (Tensor): Backward-branch features ``(b, c, h, w)``.
+            feat_forward (Tensor): Forward-branch features ``(b, c, h, w)``.
+            lq (Tensor): The LR frames ``(b, 3, h, w)``.
+
+        Returns:
+            Tensor: HR frames ``(b, 3, s*h, s*w)``, contiguous (NCHW).
+        """
         out = self.lrelu(self.fusion(torch.cat([feat_backward, feat_forward], dim=1)))
         out = self.lrelu(self.upsample1(out))
         if self.upsample2 is not None:
@@ -166,6 +184,27 @@ class BasicVSRNet(BaseModule):
         out = self.lrelu(self.conv_hr(out))
         out = self.conv_last(out).contiguous()  # back from channels-last (3 channels)
         return out.add_(self.img_upsample(lq))
+
+    def reconstruct(self, feats_backward: List[Tensor], feats_forward: List[Tensor],
+                    lqs: Tensor) -> Tensor:
+        """Reconstructs a chunk of ``k`` frames in one batched call.
+
+        Args:
+            feats_backward (list[Tensor]): ``k`` backward-branch features ``(n, c, h, w)``.
+            feats_forward (list[Tensor]): ``k`` forward-branch features ``(n, c, h, w)``.
+            lqs (Tensor): The chunk's LR frames ``(n, k, 3, h, w)``.
+
+        Returns:
+            Tensor: HR frames ``(n, k, 3, s*h, s*w)``.
+        """
+        n, k = lqs.shape[:2]
+        # frame-major batch (k * n): concatenating channels-last features keeps the layout
+        if k == 1:
+            back, fwd = feats_backward[0], feats_forward[0]
+        else:
+            back, fwd = torch.cat(feats_backward), torch.cat(feats_forward)
+        out = self.upsample(back, fwd, lqs.transpose(0, 1).flatten(0, 1))
+        return out.view(k, n, *out.shape[1:]).transpose(0, 1)
 
     def forward(self, lqs: Tensor) -> Tensor:
         """Super-resolves LR clips.
@@ -197,15 +236,22 @@ class BasicVSRNet(BaseModule):
             feat_prop = self.backward_resblocks(torch.cat([lqs[:, i], feat_prop], dim=1))
             feats_backward[i] = feat_prop
 
-        # forward-time propagation and reconstruction
-        outputs = []
+        # forward-time propagation; every `chunk` frames are reconstructed in one batched
+        # call (MMagic: one frame at a time), bigger convs and fewer weight-gradient sums
+        chunk = max(1, self.recon_pixels // (n * h * w))
+        scale = self.upscale_factor
+        outputs = lqs.new_empty(n, t, c, scale * h, scale * w)
+        feats_forward: List[Tensor] = []
         feat_prop = lqs.new_zeros(n, self.mid_channels, h, w)
+        start = 0
         for i in range(t):
-            lq = lqs[:, i]
             if i > 0:  # no warping for the first frame
                 feat_prop = flow_warp(feat_prop, flows_forward[:, i - 1].permute(0, 2, 3, 1))
-            feat_prop = self.forward_resblocks(torch.cat([lq, feat_prop], dim=1))
-            outputs.append(self.upsample(feats_backward[i], feat_prop, lq))
-            feats_backward[i] = None  # free the backward feature once used
-
-        return torch.stack(outputs, dim=1)
+            feat_prop = self.forward_resblocks(torch.cat([lqs[:, i], feat_prop], dim=1))
+            feats_forward.append(feat_prop)
+            if len(feats_forward) == chunk or i == t - 1:
+                outputs[:, start:i + 1] = self.reconstruct(
+                    feats_backward[start:i + 1], feats_forward, lqs[:, start:i + 1])
+                feats_backward[start:i + 1] = [None] * (i + 1 - start)  # free them
+                feats_forward, start = [], i + 1
+        return outputs
