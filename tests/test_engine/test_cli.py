@@ -2,7 +2,8 @@
 import pytest
 from mmengine.config import Config
 
-from mmrbvsr.utils.cli import add_dump_results, load_config, test_parser, train_parser
+from mmrbvsr.utils import cli
+from mmrbvsr.utils.cli import add_dump_results, load_config, train_parser
 
 
 @pytest.mark.parametrize('evaluator,expected', [
@@ -37,9 +38,9 @@ def test_missing_config_is_named(tmp_path):
 def test_work_dir_priority(tmp_path):
     cfg_file = tmp_path / 'my_cfg.py'
     cfg_file.write_text("a = 1\n")
-    args = test_parser().parse_args([str(cfg_file), 'ckpt.pth'])
+    args = cli.test_parser().parse_args([str(cfg_file), 'ckpt.pth'])
     assert load_config(args).work_dir.endswith('work_dirs/my_cfg')
-    args = test_parser().parse_args(
+    args = cli.test_parser().parse_args(
         [str(cfg_file), '--work-dir', str(tmp_path / 'w'), '--cfg-options', 'a=2'])
     cfg = load_config(args)
     assert cfg.work_dir == str(tmp_path / 'w') and cfg.a == 2
