@@ -1,5 +1,6 @@
 """Runner checkpoints load weights-only on torch >= 2.6; other globals stay refused."""
 import functools
+import itertools
 import os
 import pickle
 import subprocess
@@ -17,6 +18,7 @@ from torch.utils.data import Dataset
 import mmrbvsr  # noqa: F401  (registers the safe globals)
 from mmrbvsr.utils import checkpoint_safe_globals
 
+_RUN_IDS = itertools.count()
 WEIGHTS_ONLY_DEFAULT = torch.__version__ >= '2.6'
 
 
@@ -56,6 +58,8 @@ def _runner(work_dir, max_iters, **kwargs):
             checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
             logger=dict(type='LoggerHook', interval=1)),
         randomness=dict(seed=0),
+        # Runners named by the same second would share one MessageHub
+        experiment_name=f'ckpt_{next(_RUN_IDS)}_{os.getpid()}',
         **kwargs)
 
 
