@@ -56,7 +56,6 @@ if hasattr(os, 'sched_setaffinity'):
 
 import copy  # noqa: E402
 import glob  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
@@ -65,22 +64,12 @@ import av  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import cpu_name  # noqa: E402  (bench/ is sys.path[0])
 from mmengine import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 cv2.setNumThreads(ARGS.cores)
 torch.set_num_threads(ARGS.cores)
-
-
-def cpu_name() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown CPU'
 
 
 def load_clips(num_clips: int) -> list:

@@ -7,13 +7,19 @@ from typing import Callable, List, Sequence, Tuple
 import torch
 
 
-def machine() -> str:
-    cpu = platform.processor() or 'unknown CPU'
+def cpu_name() -> str:
     try:
         with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f if 'model name' in line)
-    except (OSError, StopIteration):
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
         pass
+    return platform.processor() or 'unknown CPU'
+
+
+def machine() -> str:
+    cpu = cpu_name()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
     return (f'{cpu}, {os.cpu_count()} cores ({torch.get_num_threads()} torch threads), {gpu}, '
             f'torch {torch.__version__}, Python {platform.python_version()}')

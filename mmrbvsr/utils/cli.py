@@ -1,4 +1,8 @@
-"""The logic behind ``tools/train.py`` and ``tools/test.py`` (MMagic's arguments)."""
+"""The logic behind ``tools/train.py`` and ``tools/test.py`` (MMagic's arguments).
+
+Being part of ``mmrbvsr``, this module has already registered our modules and the
+checkpoint safe globals, even for configs that do not list mmrbvsr in custom_imports.
+"""
 import argparse
 import logging
 import os
@@ -102,15 +106,8 @@ def enable_amp(cfg: Config, dtype: str = 'float16', cuda: Optional[bool] = None)
             _amp_wrapper(val, dtype, cuda)
 
 
-def _import_package() -> None:
-    # registers our modules and the checkpoint safe globals, even for configs
-    # that do not list mmrbvsr in custom_imports
-    import mmrbvsr  # noqa: F401
-
-
 def train(argv: Optional[List[str]] = None) -> None:
     args = train_parser().parse_args(argv)
-    _import_package()
     from mmengine.runner import Runner
 
     cfg = load_config(args)
@@ -130,7 +127,6 @@ def train(argv: Optional[List[str]] = None) -> None:
 
 def test(argv: Optional[List[str]] = None) -> dict:
     args = test_parser().parse_args(argv)
-    _import_package()
     from mmengine.runner import Runner
 
     cfg = load_config(args)

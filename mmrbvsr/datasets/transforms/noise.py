@@ -30,6 +30,15 @@ def standard_normal(shape: Tuple[int, ...], rng: np.random.Generator,
     return out
 
 
+def _add_noise(img: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """``img + noise`` in float32; (h, w, 1) gray noise broadcasts over the channels."""
+    if img.ndim == 2:
+        noise = noise[..., 0]
+    if noise.shape == img.shape:
+        return np.add(noise, img, out=noise, dtype=np.float32)
+    return img.astype(np.float32, copy=False) + noise
+
+
 def gaussian_noise(img: np.ndarray, sigma: float, gray: bool, rng: np.random.Generator,
                    sampler: str = 'numpy') -> np.ndarray:
     """Add N(0, sigma^2) noise (0-255 units); gray noise is one plane for all channels.
@@ -40,11 +49,7 @@ def gaussian_noise(img: np.ndarray, sigma: float, gray: bool, rng: np.random.Gen
     c = 1 if gray or img.ndim == 2 else img.shape[2]
     noise = standard_normal((h, w, c), rng, sampler)
     noise *= np.float32(sigma)
-    if img.ndim == 2:
-        noise = noise[..., 0]
-    if noise.shape == img.shape:
-        return np.add(noise, img, out=noise, dtype=np.float32)
-    return img.astype(np.float32, copy=False) + noise
+    return _add_noise(img, noise)
 
 
 def poisson_sample(lam: np.ndarray, rng: np.random.Generator, exact_below: float = 1000.,
@@ -90,11 +95,7 @@ def poisson_noise(img: np.ndarray, scale: float, gray: bool, rng: np.random.Gene
     noise /= vals
     noise -= x
     noise *= np.float32(scale)
-    if img.ndim == 2:
-        noise = noise[..., 0]
-    if noise.shape == img.shape:
-        return np.add(noise, img, out=noise, dtype=np.float32)
-    return img.astype(np.float32, copy=False) + noise
+    return _add_noise(img, noise)
 
 
 @TRANSFORMS.register_module()
