@@ -11,6 +11,7 @@ from torch import Tensor
 from mmrbvsr.registry import MODELS
 
 from .blocks import PixelShufflePack, ResidualBlocksWithInputConv, to_channels_last
+from .conv import Conv2d
 from .flow_warp import flow_warp
 from .spynet import SPyNet
 
@@ -100,8 +101,8 @@ class BasicVSRNet(BaseModule):
         else:
             self.upsample1 = PixelShufflePack(mid_channels, 64, 2, upsample_kernel=3)
             self.upsample2 = None
-        self.conv_hr = nn.Conv2d(64, 64, 3, 1, 1)
-        self.conv_last = nn.Conv2d(64, 3, 3, 1, 1)
+        self.conv_hr = Conv2d(64, 64, 3, 1, 1)
+        self.conv_last = Conv2d(64, 3, 3, 1, 1)
         self.img_upsample = nn.Upsample(
             scale_factor=upscale_factor, mode='bilinear', align_corners=False)
         for layer in (self.fusion, self.upsample1, self.upsample2, self.conv_hr, self.conv_last):

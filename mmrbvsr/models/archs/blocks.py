@@ -1,10 +1,12 @@
-"""Building blocks shared by the generator (MMagic's key names, plain ``nn.Conv2d``)."""
+"""Building blocks shared by the generator (MMagic's key names and parameters)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import kaiming_init
 from torch import Tensor
+
+from .conv import Conv2d
 
 
 def default_init_weights(module: nn.Module, scale: float = 1.0) -> None:
@@ -44,8 +46,8 @@ class ResidualBlockNoBN(nn.Module):
     def __init__(self, mid_channels: int = 64, res_scale: float = 1.0) -> None:
         super().__init__()
         self.res_scale = res_scale
-        self.conv1 = nn.Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
-        self.conv2 = nn.Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
+        self.conv1 = Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
+        self.conv2 = Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
         self.relu = nn.ReLU(inplace=True)
         # scaled Kaiming init for residual paths (MSRResNet); EDSR-style keeps the default
         if res_scale == 1.0:
@@ -73,7 +75,7 @@ class ResidualBlocksWithInputConv(BaseModule):
     def __init__(self, in_channels: int, out_channels: int = 64, num_blocks: int = 30) -> None:
         super().__init__()
         self.main = nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=True),
+            Conv2d(in_channels, out_channels, 3, 1, 1, bias=True),
             nn.LeakyReLU(negative_slope=0.1, inplace=True),
             make_layer(ResidualBlockNoBN, num_blocks, mid_channels=out_channels),
         )
@@ -82,8 +84,11 @@ class ResidualBlocksWithInputConv(BaseModule):
     def forward(self, feat: Tensor) -> Tensor:
         """Maps ``(n, in_channels, h, w)`` to ``(n, out_channels, h, w)``.
 
-        The output is channels-last: oneDNN's convolutions run faster on it.
+        The output is channels-last (oneDNN's convolutions run faster on it), or
+        NCHW where the convs take NNPACK's path (see ``conv.py``).
         """
+        if self.main[0].uses_nnpack(feat):
+            return self.main(feat.contiguous())
         return self.main(feat.contiguous(memory_format=torch.channels_last))
 
 
@@ -104,7 +109,7 @@ class PixelShufflePack(nn.Module):
         self.out_channels = out_channels
         self.scale_factor = scale_factor
         self.upsample_kernel = upsample_kernel
-        self.upsample_conv = nn.Conv2d(
+        self.upsample_conv = Conv2d(
             in_channels, out_channels * scale_factor * scale_factor, upsample_kernel,
             padding=(upsample_kernel - 1) // 2)
         default_init_weights(self, 1)

@@ -10,6 +10,7 @@ from mmrbvsr.registry import MODELS
 
 from .basicvsr_net import BasicVSRNet, check_lqs
 from .blocks import ResidualBlocksWithInputConv, to_channels_last
+from .conv import Conv2d
 from .spynet import SPyNet
 
 
@@ -83,7 +84,7 @@ class RealBasicVSRNet(BaseModule):
         # image cleaning module: predicts a residue added to the frame
         self.image_cleaning = nn.Sequential(
             ResidualBlocksWithInputConv(3, mid_channels, num_cleaning_blocks),
-            nn.Conv2d(mid_channels, 3, 3, 1, 1, bias=True),
+            Conv2d(mid_channels, 3, 3, 1, 1, bias=True),
         )
         to_channels_last(self.image_cleaning)
         if is_fix_cleaning:

@@ -12,6 +12,7 @@ from torch import Tensor
 
 from mmrbvsr.registry import MODELS
 
+from .conv import Conv2d
 from .flow_warp import flow_warp
 
 
@@ -26,7 +27,7 @@ class SPyNetConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, with_relu: bool = True) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, 7, 1, 3)
+        self.conv = Conv2d(in_channels, out_channels, 7, 1, 3)
         self.activate = nn.ReLU(inplace=True) if with_relu else None
         # ConvModule's initialisation: Kaiming normal, fan-out, zero bias
         kaiming_init(self.conv, a=0, nonlinearity='relu')

@@ -1,0 +1,92 @@
+"""A conv that runs on NNPACK's fast-convolution kernels on CPU where they are faster.
+
+oneDNN (PyTorch's default CPU convolution) computes a conv directly; NNPACK
+transforms it (Winograd F(6x6, 3x3) for 3x3 kernels, 16x16 FFT for larger ones) and
+needs far fewer multiplications. Per image on a 2-core Zen 4 (``bench/benchmark_conv.py``)
+a 64-channel 3x3 conv at 180x320 runs 1.15x faster, one at 360x640 1.4x, and
+SPyNet's 7x7 convs 2-4x from 32x32 on. Only where that holds is it used: float32
+on CPU, stride 1, "same" zero padding, kernels of a size in ``NNPACK_MIN_PIXELS``
+and images of at least that many pixels (and, to bound NNPACK's workspace, not
+too many: ``NNPACK_MAX_WORK``), one image per call; 3x3 convs only without
+autograd (in training their NCHW outputs slow the backward down more than the
+forward gains). Gradients are PyTorch's usual convolution backward. The
+transforms round differently: outputs differ from oneDNN's by ~1e-6 (FFT) to
+~1e-5 (Winograd) relative. GPUs and other
+dtypes keep PyTorch's own path.
+
+Switch it off with ``set_nnpack(False)`` or ``MMRBVSR_NNPACK=0`` in the environment.
+"""
+import os
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+# kernel size -> pixels per image from which NNPACK is faster than oneDNN (2-core Zen 4):
+# 3x3: 144x256 equal, 192x256 1.07x, 180x320 1.15x; 7x7: 12x20 0.3x, 32x32 1.05x, 64x64 2.8x
+NNPACK_MIN_PIXELS = {3: 192 * 256, 7: 32 * 32}
+# NNPACK keeps a workspace as large as the largest conv's transformed input and output
+# (~7 bytes per pixel and channel in and out for 3x3) for the life of the thread; above
+# this many pixels x (in + out channels), e.g. the x4 reconstruction's 360x640 and
+# 720x1280 convs, oneDNN is used so that it stays below ~250 MB
+NNPACK_MAX_WORK = 32 * 2**20
+
+_enabled = os.environ.get('MMRBVSR_NNPACK', '1').strip().lower() not in ('0', 'false', 'off')
+_available = None
+
+
+def nnpack_available() -> bool:
+    """Whether this PyTorch build has NNPACK and it initialised on this CPU."""
+    global _available
+    if _available is None:
+        try:
+            _available = bool(torch._nnpack_available())
+        except (AttributeError, RuntimeError):
+            _available = False
+    return _available
+
+
+def set_nnpack(enabled: bool) -> bool:
+    """Enables or disables the NNPACK path; returns the previous setting."""
+    global _enabled
+    if not isinstance(enabled, bool):
+        raise TypeError(f'enabled must be a bool, got {enabled!r}')
+    previous, _enabled = _enabled, enabled
+    return previous
+
+
+def nnpack_enabled() -> bool:
+    """Whether the NNPACK path is switched on (it still needs ``nnpack_available()``)."""
+    return _enabled
+
+
+class Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` (same parameters and state-dict keys) with the NNPACK path."""
+
+    def _nnpack_shape(self) -> bool:
+        k = self.kernel_size[0]
+        return (k in NNPACK_MIN_PIXELS and self.kernel_size == (k, k)
+                and self.stride == (1, 1) and self.padding == ((k - 1) // 2, ) * 2
+                and self.dilation == (1, 1) and self.groups == 1
+                and self.padding_mode == 'zeros')
+
+    def uses_nnpack(self, x: Tensor) -> bool:
+        """Whether ``forward(x)`` takes the NNPACK path (then keep ``x`` NCHW-contiguous)."""
+        return (_enabled and x.dim() == 4 and x.device.type == 'cpu'
+                and not (torch.is_grad_enabled() and self.kernel_size == (3, 3))
+                and x.dtype == torch.float32 and self.weight.dtype == torch.float32
+                and self._nnpack_shape()
+                and NNPACK_MIN_PIXELS[self.kernel_size[0]] <= x.shape[2] * x.shape[3]
+                <= NNPACK_MAX_WORK // (self.in_channels + self.out_channels)
+                and nnpack_available())
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.uses_nnpack(x):
+            return super().forward(x)
+        weight = self.weight.contiguous()
+        bias = self.bias if self.bias is not None else x.new_zeros(self.out_channels)
+        x = x.contiguous()
+        # NNPACK's single-image (inference) algorithm; its batched one is slower
+        outs = [torch._nnpack_spatial_convolution(x[i:i + 1], weight, bias, self.padding,
+                                                  [1, 1]) for i in range(x.shape[0])]
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
