@@ -11,8 +11,9 @@ too many: ``NNPACK_MAX_WORK``), one image per call; 3x3 convs only without
 autograd (in training their NCHW outputs slow the backward down more than the
 forward gains). Gradients are PyTorch's usual convolution backward. The
 transforms round differently: outputs differ from oneDNN's by ~1e-6 (FFT) to
-~1e-5 (Winograd) relative. GPUs and other
-dtypes keep PyTorch's own path.
+~1e-5 (Winograd) relative, and a non-finite input value spreads over its whole
+transform tile (8x8 or 16x16 pixels) instead of the kernel's footprint. GPUs and
+other dtypes keep PyTorch's own path.
 
 Switch it off with ``set_nnpack(False)`` or ``MMRBVSR_NNPACK=0`` in the environment.
 """
