@@ -89,6 +89,7 @@ def main() -> None:
 
 def stack_rows(repeat: int) -> list:
     """GFLOP/s of a 20-block residual stack, oneDNN (channels-last) against NNPACK."""
+    torch._nnpack_available()  # initialises NNPACK
     num = 40
     weights = [torch.randn(64, 64, 3, 3) * 0.02 for _ in range(num)]
     biases = [torch.randn(64) * 0.01 for _ in range(num)]
@@ -108,7 +109,7 @@ def stack_rows(repeat: int) -> list:
 
     rows = []
     with torch.no_grad():
-        for h, w in ((128, 128), (180, 320), (360, 640)):
+        for h, w in ((128, 128), (180, 320), (240, 320), (270, 480), (360, 640)):
             x = torch.rand(1, 64, h, w)
             x_cl = x.contiguous(memory_format=torch.channels_last)
             flop = 2. * h * w * 64 * 64 * 9 * num

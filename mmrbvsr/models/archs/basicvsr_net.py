@@ -16,6 +16,10 @@ from .flow_warp import flow_warp
 from .spynet import SPyNet
 
 UPSCALE_FACTORS = (2, 4)
+# most LR pixels (frames x h x w) that SPyNet and the cleaning module take in one batched
+# call: all frames of a training clip (58 pairs of 64x64), 4 frames at 180x320, so that a
+# whole-clip call's peak memory does not grow with its length
+BATCH_PIXELS = 2**18
 
 
 def check_lqs(lqs: Tensor, min_size: int = 1, name: str = 'lqs') -> None:
@@ -157,7 +161,9 @@ class BasicVSRNet(BaseModule):
             supps.append(lqs_1[todo].reshape(-1, c, h, w))
         ref = torch.cat(refs) if len(refs) > 1 else refs[0]
         supp = torch.cat(supps) if len(supps) > 1 else supps[0]
-        flows = self.spynet(ref, supp)
+        pairs = max(1, BATCH_PIXELS // (h * w))
+        flows = self.spynet(ref, supp) if ref.shape[0] <= pairs else torch.cat(
+            [self.spynet(r, s) for r, s in zip(ref.split(pairs), supp.split(pairs))])
 
         flows_backward = flows[:n * (t - 1)].view(n, t - 1, 2, h, w)
         if num_todo == n:

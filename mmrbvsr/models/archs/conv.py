@@ -2,18 +2,18 @@
 
 oneDNN (PyTorch's default CPU convolution) computes a conv directly; NNPACK
 transforms it (Winograd F(6x6, 3x3) for 3x3 kernels, 16x16 FFT for larger ones) and
-needs far fewer multiplications. Per image on a 2-core Zen 4 (``bench/benchmark_conv.py``)
-a 64-channel 3x3 conv at 180x320 runs 1.15x faster, one at 360x640 1.4x, and
-SPyNet's 7x7 convs 2-4x from 32x32 on. Only where that holds is it used: float32
-on CPU, stride 1, "same" zero padding, kernels of a size in ``NNPACK_MIN_PIXELS``
-and images of at least that many pixels (and, to bound NNPACK's workspace, not
-too many: ``NNPACK_MAX_WORK``), one image per call; 3x3 convs only without
-autograd (in training their NCHW outputs slow the backward down more than the
-forward gains). Gradients are PyTorch's usual convolution backward. The
-transforms round differently: outputs differ from oneDNN's by ~1e-6 (FFT) to
-~1e-5 (Winograd) relative, and a non-finite input value spreads over its whole
-transform tile (8x8 or 16x16 pixels) instead of the kernel's footprint. GPUs and
-other dtypes keep PyTorch's own path.
+needs far fewer multiplications. On a 2-core Zen 4 (``bench/benchmark_conv.py``), in a
+stack of 64-channel residual blocks, a 3x3 conv runs as fast at 180x320 and 1.3-1.4x
+faster from 240x320 on (alone, with its data in cache: 1.4-1.5x from 144x256 on), and
+SPyNet's 7x7 convs 1.7-4.2x from 24x40 on. Only where that holds is it used: float32
+on CPU, stride 1, "same" zero padding, kernels of a size in ``NNPACK_MIN_PIXELS`` and
+images of at least that many pixels (and, to bound NNPACK's workspace, not too many:
+``NNPACK_MAX_WORK``), one image per call; 3x3 convs only without autograd (in
+training their NCHW outputs slow the backward down more than the forward gains).
+Gradients are PyTorch's usual convolution backward. The transforms round differently:
+outputs differ from oneDNN's by ~1e-6 (FFT) to ~1e-5 (Winograd) relative, and a
+non-finite input value spreads over its whole transform tile (8x8 or 16x16 pixels)
+instead of the kernel's footprint. GPUs and other dtypes keep PyTorch's own path.
 
 Switch it off with ``set_nnpack(False)`` or ``MMRBVSR_NNPACK=0`` in the environment.
 """
@@ -23,9 +23,10 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-# kernel size -> pixels per image from which NNPACK is faster than oneDNN (2-core Zen 4):
-# 3x3: 144x256 equal, 192x256 1.07x, 180x320 1.15x; 7x7: 12x20 0.3x, 32x32 1.05x, 64x64 2.8x
-NNPACK_MIN_PIXELS = {3: 192 * 256, 7: 32 * 32}
+# kernel size -> pixels per image from which NNPACK is faster than oneDNN (2-core Zen 4;
+# 3x3 in a 20-block residual stack: 180x320 0.98-1.04x, 240x320 1.33x, 360x640 1.4x;
+# 7x7 alone: 12x20 0.4-0.6x, 24x40 1.8x, 64x64 2-3x)
+NNPACK_MIN_PIXELS = {3: 240 * 320, 7: 32 * 32}
 # NNPACK keeps a workspace as large as the largest conv's transformed input and output
 # (~7 bytes per pixel and channel in and out for 3x3) for the life of the thread; above
 # this many pixels x (in + out channels), e.g. the x4 reconstruction's 360x640 and
@@ -87,7 +88,17 @@ class Conv2d(nn.Conv2d):
         weight = self.weight.contiguous()
         bias = self.bias if self.bias is not None else x.new_zeros(self.out_channels)
         x = x.contiguous()
-        # NNPACK's single-image (inference) algorithm; its batched one is slower
-        outs = [torch._nnpack_spatial_convolution(x[i:i + 1], weight, bias, self.padding,
-                                                  [1, 1]) for i in range(x.shape[0])]
-        return outs[0] if len(outs) == 1 else torch.cat(outs)
+        n = x.shape[0]
+
+        def conv(i: int) -> Tensor:  # NNPACK's single-image algorithm; its batched one is slower
+            return torch._nnpack_spatial_convolution(x[i:i + 1], weight, bias, self.padding,
+                                                     [1, 1])
+
+        if n == 1:
+            return conv(0)
+        if torch.is_grad_enabled():
+            return torch.cat([conv(i) for i in range(n)])
+        out = x.new_empty(n, self.out_channels, x.shape[2], x.shape[3])
+        for i in range(n):  # written in place: no second copy of the batch's output
+            out[i] = conv(i)[0]
+        return out

@@ -76,6 +76,26 @@ def test_chunked_reconstruction_matches_mmagic(reds4_converted, demo_frames):
         assert (param.grad - ref_grad).abs().max() <= 2e-3 * scale + 1e-7, name
 
 
+def test_flow_in_chunks_of_pairs_matches_mmagic(reds4_converted, demo_frames, monkeypatch):
+    """SPyNet on at most 3 pairs a call (BATCH_PIXELS) gives MMagic's output and gradients."""
+    from mmrbvsr.models.archs import basicvsr_net
+    monkeypatch.setattr(basicvsr_net, 'BATCH_PIXELS', 3 * 32 * 48)
+    torch.manual_seed(0)
+    ref = MMagicBasicVSRNet(8, 2, spynet_pretrained=str(reds4_converted[1]))
+    ours = BasicVSRNet(8, 2)
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    calls = []
+    ours.spynet.register_forward_hook(lambda mod, args, out: calls.append(out.shape[0]))
+    clip = demo_frames(5, 32, 48).requires_grad_()
+    outs, grads = [], []
+    for net in (ref, ours):
+        outs.append(net(clip))
+        grads.append(torch.autograd.grad(outs[-1].abs().mean(), clip)[0])
+    assert calls == [3, 3, 2]  # 8 pairs (4 each way)
+    assert max_diff(outs[0], outs[1]) <= 1e-5
+    assert max_diff(grads[0], grads[1]) <= 1e-3 * grads[0].abs().max().item()
+
+
 def test_bad_recon_pixels():
     for bad in (0, 2.5, True):
         with pytest.raises(ValueError, match='recon_pixels'):

@@ -35,7 +35,7 @@ def reference(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
 
 @needs_nnpack
 @pytest.mark.parametrize('kernel,cin,cout,hw', [
-    (3, 64, 64, (192, 256)), (3, 67, 64, (180, 320)), (7, 32, 64, (64, 64)),
+    (3, 64, 64, (240, 320)), (3, 67, 64, (256, 320)), (7, 32, 64, (64, 64)),
     (7, 16, 2, (40, 48))])
 def test_nnpack_path_matches_float64_reference(nnpack_on, kernel, cin, cout, hw):
     torch.manual_seed(0)
@@ -57,20 +57,21 @@ def test_nnpack_path_matches_float64_reference(nnpack_on, kernel, cin, cout, hw)
 def test_nnpack_path_is_deterministic(nnpack_on):
     torch.manual_seed(1)
     conv = Conv2d(64, 64, 3, 1, 1)
-    x = torch.rand(1, 64, 180, 320)
+    x = torch.rand(1, 64, 240, 320)
     with torch.no_grad():
+        assert conv.uses_nnpack(x)
         assert torch.equal(conv(x), conv(x))
 
 
 @needs_nnpack
 def test_which_convs_take_nnpack(nnpack_on):
-    x3 = torch.rand(1, 64, 180, 320)
+    x3 = torch.rand(1, 64, 240, 320)
     c3 = Conv2d(64, 64, 3, 1, 1)
     with torch.no_grad():
         assert c3.uses_nnpack(x3)
         assert c3.uses_nnpack(x3.contiguous(memory_format=torch.channels_last))
         # too small for Winograd to pay off
-        assert not c3.uses_nnpack(torch.rand(1, 64, 128, 128))
+        assert not c3.uses_nnpack(torch.rand(1, 64, 180, 320))
         # workspace bound: the x4 reconstruction's HR convs stay on oneDNN
         big = int((NNPACK_MAX_WORK // 128) ** 0.5) + 8
         assert not c3.uses_nnpack(torch.rand(1, 64, big, big))
@@ -108,7 +109,7 @@ def test_gradients_through_nnpack_path(nnpack_on):
 
 def test_switch_and_fallback(monkeypatch):
     conv = Conv2d(64, 64, 3, 1, 1)
-    x = torch.rand(1, 64, 192, 256)
+    x = torch.rand(1, 64, 240, 320)
     previous = set_nnpack(False)
     try:
         with torch.no_grad():
@@ -144,14 +145,14 @@ def test_state_dict_unchanged():
 
 @needs_nnpack
 def test_network_same_with_and_without_nnpack(demo_frames, monkeypatch):
-    """BasicVSR at 192x256 (the NNPACK size) gives the oneDNN result within 1e-4."""
+    """BasicVSR at 240x320 (an NNPACK size) gives the oneDNN result within 1e-4."""
     calls = []
     nnpack_conv = torch._nnpack_spatial_convolution
     monkeypatch.setattr(torch, '_nnpack_spatial_convolution',
                         lambda *args: calls.append(args[1].shape) or nnpack_conv(*args))
     torch.manual_seed(3)
     net = BasicVSRNet(mid_channels=16, num_blocks=2).eval()
-    lqs = demo_frames(3, 192, 256)
+    lqs = demo_frames(3, 240, 320)
     outs = []
     for enabled in (False, True):
         previous = set_nnpack(enabled)

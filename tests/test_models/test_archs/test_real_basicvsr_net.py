@@ -239,3 +239,17 @@ def test_gradients_match_mmagic(spynet, clip):
         if ref_grad is not None:  # sums over many pixels: a relative tolerance
             scale = ref_grad.abs().max().item()
             assert (param.grad - ref_grad).abs().max() <= 1e-3 * scale + 1e-7, name
+
+
+def test_cleaning_in_chunks_of_frames_matches_mmagic(spynet, clip, monkeypatch):
+    """With BATCH_PIXELS at 3 frames, cleaning runs 3 + 1 frames a call, same output."""
+    from mmrbvsr.models.archs import real_basicvsr_net
+    monkeypatch.setattr(real_basicvsr_net, 'BATCH_PIXELS', 3 * 32 * 48)
+    ref, ours = make_pair(spynet, dynamic_refine_thres=1.5)
+    calls = []
+    ours.image_cleaning.register_forward_hook(lambda mod, args, out: calls.append(out.shape[0]))
+    with torch.no_grad():
+        ref_out, ref_lqs = ref(clip.clone(), return_lqs=True)
+        out, lqs = ours(clip, return_lqs=True)
+    assert calls[:2] == [3, 1] and len(calls) % 2 == 0
+    assert max_diff(out, ref_out) <= TOL and max_diff(lqs, ref_lqs) <= TOL
