@@ -17,8 +17,8 @@ from .spynet import SPyNet
 
 UPSCALE_FACTORS = (2, 4)
 # most LR pixels (frames x h x w) that SPyNet and the cleaning module take in one batched
-# call: all frames of a training clip (58 pairs of 64x64), 4 frames at 180x320, so that a
-# whole-clip call's peak memory does not grow with its length
+# call: all frames of a training clip (58 pairs of 64x64), 4 frames at 180x320, so that
+# their activations' memory does not grow with the clip's length
 BATCH_PIXELS = 2**18
 
 
