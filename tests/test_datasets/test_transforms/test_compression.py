@@ -67,6 +67,29 @@ def test_video_equals_mmagic(codec, small_clip):
         np.testing.assert_array_equal(o, r)
 
 
+# libx264 reads heap memory it never wrote at these sizes; the same frames then gave 2-5
+# different bitstreams in 5 encodes (PyAV 12 and 18) before ``zeroed_heap``
+DETERMINISM = (
+    'import hashlib, cv2, numpy as np\n'
+    'from mmrbvsr.datasets.transforms import encode_decode_video\n'
+    'def variants(frames, size):\n'
+    '    frames = [cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames]\n'
+    '    digests = set()\n'
+    '    for i in range(5):\n'
+    '        junk = [np.full(10**5 * (i + 1), 255 - i, np.uint8) for _ in range(4)]\n'
+    '        del junk  # leaves freed, non-zero heap blocks behind\n'
+    '        out = encode_decode_video(frames, "libx264", 50000)\n'
+    '        digests.add(hashlib.md5(np.stack(out).tobytes()).hexdigest())\n'
+    '    return len(digests)\n')
+
+
+@pytest.mark.parametrize('size', [100, 192, 320])
+def test_libx264_same_frames_same_video(real_frames, size):
+    namespace = {}
+    exec(DETERMINISM, namespace)
+    assert namespace['variants'](real_frames, size) == 1
+
+
 def test_h264_is_libx264():
     assert av.codec.Codec('h264', 'w').name == 'libx264'
     assert RandomVideoCompression(VIDEO, keys=['img']).encoders['h264'] == 'libx264'
@@ -125,7 +148,7 @@ def test_video_bitrate_range_and_codec_frequencies():
 
 
 @pytest.mark.skipif(not (AV18 / 'av').is_dir(), reason=f'PyAV 18 not installed in {AV18}')
-def test_video_compression_on_pyav18():
+def test_video_compression_on_pyav18(real_frames, tmp_path):
     code = (
         'import av, numpy as np\n'
         'from mmrbvsr.datasets.transforms import RandomVideoCompression\n'
@@ -138,6 +161,9 @@ def test_video_compression_on_pyav18():
         '    out = t(dict(img=frames, rng=rng))["img"]\n'
         '    assert t.num_failures == 0 and len(out) == 6 and out[0].shape == (64, 64, 3)\n'
         '    assert np.abs(out[0] - frames[0]).mean() > 1\n'
+        + DETERMINISM +
+        'real = [np.ascontiguousarray(f) for f in np.load(PATH)]\n'
+        'assert all(variants(real, s) == 1 for s in (192, 320))\n'
         '# the reference: MMagic 1.2.0 fails here (pict_type is an enum since PyAV 14)\n'
         'from mmagic.datasets.transforms import RandomVideoCompression as M\n'
         'try:\n'
@@ -147,6 +173,9 @@ def test_video_compression_on_pyav18():
         'except TypeError:\n'
         '    pass\n'
         'print("ok", av.__version__)\n')
+    path = tmp_path / 'frames.npy'
+    np.save(path, np.stack(real_frames))
+    code = code.replace('PATH', repr(str(path)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(AV18), str(REPO)]))
     res = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
                          timeout=120)

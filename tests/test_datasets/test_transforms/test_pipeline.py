@@ -77,10 +77,16 @@ def test_whole_pipeline_on_real_frames(cfg, name, shared_dir):
     assert torch.equal(inputs, inputs.flip(0)) == (name == 'train_pipeline_mirror_after')
 
 
-def test_same_seed_same_clip_different_seed_differs(cfg, shared_dir):
-    a = run(cfg, 'train_pipeline_mirror_after', shared_dir, seed=1)
-    b = run(cfg, 'train_pipeline_mirror_after', shared_dir, seed=1)
-    c = run(cfg, 'train_pipeline_mirror_after', shared_dir, seed=2)
-    assert torch.equal(a['inputs'], b['inputs'])
-    assert torch.equal(a['data_samples'].gt_img, b['data_samples'].gt_img)
-    assert not torch.equal(a['inputs'], c['inputs'])
+@pytest.mark.parametrize('name', ['train_pipeline', 'train_pipeline_mirror_after'])
+def test_same_seed_same_clip_different_seed_differs(cfg, name, shared_dir):
+    # without ``compression.zeroed_heap`` (libx264 reads unwritten heap memory) seeds 0, 2
+    # and 3 of train_pipeline and seed 0 of the mirror-after one gave two different clips
+    clips = []
+    for seed in range(4):
+        a = run(cfg, name, shared_dir, seed=seed)
+        b = run(cfg, name, shared_dir, seed=seed)
+        assert torch.equal(a['inputs'], b['inputs']), seed
+        assert torch.equal(a['data_samples'].gt_img, b['data_samples'].gt_img)
+        assert torch.equal(a['data_samples'].gt_unsharp, b['data_samples'].gt_unsharp)
+        clips.append(a['inputs'])
+    assert not any(torch.equal(clips[i], clips[j]) for i in range(4) for j in range(i))
