@@ -11,7 +11,11 @@ def flow_warp(x: Tensor,
               align_corners: bool = True) -> Tensor:
     """Warps ``x`` with ``flow``: ``out(p) = x(p + flow(p))``, sampled with ``grid_sample``.
 
-    The same arithmetic as MMagic's ``flow_warp``, so results agree bit for bit.
+    The same arithmetic as MMagic's ``flow_warp``, so fp32 results agree bit for bit.
+    Coordinates and sampling run in at least fp32 whatever the input dtype (and
+    under autocast): bf16 holds integers only up to 256 exactly, so a bf16 grid
+    would shift pixels of wider frames by up to one pixel. The result has ``x``'s
+    dtype.
 
     Args:
         x (Tensor): Images or features, shape ``(n, c, h, w)``.
@@ -32,16 +36,18 @@ def flow_warp(x: Tensor,
         raise ValueError(f'The spatial sizes of input ({tuple(x.shape[-2:])}) and '
                          f'flow ({tuple(flow.shape[1:3])}) are not the same.')
     _, _, h, w = x.size()
+    dtype = torch.promote_types(x.dtype, torch.float32)
     grid_y, grid_x = torch.meshgrid(
-        torch.arange(0, h, device=flow.device, dtype=x.dtype),
-        torch.arange(0, w, device=flow.device, dtype=x.dtype),
+        torch.arange(0, h, device=flow.device, dtype=dtype),
+        torch.arange(0, w, device=flow.device, dtype=dtype),
         indexing='ij')
     grid = torch.stack((grid_x, grid_y), 2)  # (h, w, 2)
-    grid_flow = grid + flow
+    grid_flow = grid + flow.to(dtype)
     # pixel coordinates -> [-1, 1]
     grid_flow_x = 2.0 * grid_flow[..., 0] / max(w - 1, 1) - 1.0
     grid_flow_y = 2.0 * grid_flow[..., 1] / max(h - 1, 1) - 1.0
-    grid_flow = torch.stack((grid_flow_x, grid_flow_y), dim=3).to(x.dtype)
-    return F.grid_sample(
-        x, grid_flow, mode=interpolation, padding_mode=padding_mode,
+    grid_flow = torch.stack((grid_flow_x, grid_flow_y), dim=3)
+    out = F.grid_sample(
+        x.to(dtype), grid_flow, mode=interpolation, padding_mode=padding_mode,
         align_corners=align_corners)
+    return out.to(x.dtype)

@@ -55,6 +55,22 @@ def test_flow_warp_matches_mmagic(padding_mode):
         flow_warp(x, flow[:, :10])
 
 
+@pytest.mark.parametrize('autocast', [False, True])
+def test_flow_warp_keeps_fp32_coordinates_for_bf16(autocast):
+    """bf16 holds integers only up to 256: the grid must not be bf16 on 320-wide frames."""
+    torch.manual_seed(0)
+    x = torch.rand(1, 4, 24, 320).bfloat16()
+    flow = (torch.randn(1, 24, 320, 2) * 2).bfloat16()
+    with torch.autocast('cpu', dtype=torch.bfloat16, enabled=autocast):
+        identity = flow_warp(x, torch.zeros_like(flow))
+        warped = flow_warp(x, flow)
+    assert identity.dtype == warped.dtype == torch.bfloat16
+    # a bf16 grid moves pixels by up to one (errors ~0.5); fp32 coordinates leave ~1e-5
+    assert (identity.float() - x.float()).abs().max() <= 1e-4
+    # the same as warping in fp32, rounded once at the end
+    assert torch.equal(warped, flow_warp(x.float(), flow.float()).bfloat16())
+
+
 def test_init_weights_keeps_pretrained(reds4_converted):
     """A Runner calls ``init_weights()`` before training: the pretrained SPyNet must survive."""
     from mmrbvsr.models.archs import RealBasicVSRNet
