@@ -149,3 +149,25 @@ def test_reds4_weights_match_mmagic_and_beat_bicubic(reds4_converted, shared_dir
     gain = psnr(out.clamp(0, 1)[crop], gt[crop]) - psnr(bicubic[crop], gt[crop])
     print(f'BasicVSR_REDS4 on bikes.mp4: {gain:.2f} dB over bicubic')
     assert gain >= 3.0
+
+
+def test_bf16_autocast_stays_close_to_fp32(reds4_converted, demo_frames, monkeypatch):
+    """Released weights under bf16 autocast: PSNR >= 50 dB against fp32 (bf16 grid: ~41 dB)."""
+    from mmagic.models.utils import flow_warp as mmagic_flow_warp
+
+    import mmrbvsr.models.archs.basicvsr_net as basicvsr_module
+    import mmrbvsr.models.archs.spynet as spynet_module
+    net = BasicVSRNet(num_blocks=30).eval()
+    load_checkpoint(net, str(reds4_converted[0]), strict=True)
+    lq = demo_frames(3, 64, 288)  # wider than 256: bf16 integers there are 2 apart
+
+    def run(dtype):
+        with torch.no_grad(), torch.autocast('cpu', torch.bfloat16, enabled=dtype is not None):
+            return net(lq).float().clamp(0, 1)
+
+    ref, bf16 = run(None), run(torch.bfloat16)
+    assert psnr(bf16, ref) >= 50
+    # the reference: MMagic's flow_warp samples with a grid of the features' dtype
+    monkeypatch.setattr(basicvsr_module, 'flow_warp', mmagic_flow_warp)
+    monkeypatch.setattr(spynet_module, 'flow_warp', mmagic_flow_warp)
+    assert psnr(run(torch.bfloat16), ref) < 45
