@@ -1,0 +1,126 @@
+"""bf16 inference against MMagic's fp32 eager, with trained weights: speed and PSNR.
+
+No RealBasicVSR checkpoint can be had offline, so this runs the released BasicVSR
+(``../shared/weights/BasicVSR_REDS4.pth``: RealBasicVSR's propagation and upsampling,
+30 blocks, without the cleaning module) on real frames (crops of the official demo
+clip): MMagic 1.2.0's ``BasicVSRNet`` in fp32 eager (the baseline), ours in fp32, ours
+under bf16 autocast, and ours under bf16 with MMagic's ``flow_warp`` (whose sampling
+grid takes the features' dtype) to show what fp32 warping coordinates are worth. It
+prints frames/s, the ratio to MMagic's, PSNR against MMagic's fp32 output, the
+achieved TFLOP/s (FLOPs counted by ``torch.utils.flop_counter``) and, on CUDA, the peak
+allocated memory.
+
+    python bench/benchmark_bf16.py --frames 6 --size 180x320                 # CPU
+    python bench/benchmark_bf16.py --device cuda --frames 30 --size 180x320 --repeat 5
+"""
+import argparse
+import math
+import os.path as osp
+import sys
+import tempfile
+from functools import partial
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from common import machine, table, timeit  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / 'shared'
+
+
+def load_clip(frames: int, height: int, width: int) -> torch.Tensor:
+    """A centre crop (area-resized when larger than the frames) of the demo clip, in [0, 1]."""
+    files = sorted((SHARED / 'data' / 'realbasicvsr_demo_000').glob('*.png'))
+    clip = np.stack([np.asarray(Image.open(files[i % len(files)]).convert('RGB'))
+                     for i in range(frames)])
+    clip = torch.from_numpy(clip).permute(0, 3, 1, 2).float() / 255.
+    h, w = clip.shape[-2:]
+    if height > h or width > w:
+        return F.interpolate(clip, size=(height, width), mode='area').unsqueeze(0)
+    top, left = (h - height) // 2, (w - width) // 2
+    return clip[..., top:top + height, left:left + width].unsqueeze(0).contiguous()
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = F.mse_loss(a.float().clamp(0, 1), b.float().clamp(0, 1)).item()
+    return 10 * math.log10(1 / mse) if mse > 0 else float('inf')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--frames', type=int, default=6)
+    parser.add_argument('--size', default='180x320', help='LR HxW')
+    parser.add_argument('--repeat', type=int, default=1, help='timed runs (median)')
+    parser.add_argument('--weights', default=str(SHARED / 'weights' / 'BasicVSR_REDS4.pth'))
+    args = parser.parse_args()
+    height, width = map(int, args.size.lower().split('x'))
+    device = torch.device(args.device)
+
+    from mmagic.models.editors.basicvsr.basicvsr_net import BasicVSRNet as MMagicNet
+    from mmagic.models.utils import flow_warp as mmagic_flow_warp
+    from mmengine.runner import load_checkpoint
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import mmrbvsr.models.archs.basicvsr_net as basicvsr_module
+    import mmrbvsr.models.archs.spynet as spynet_module
+    from mmrbvsr.models.archs import BasicVSRNet
+    from mmrbvsr.models.checkpoint import convert_checkpoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        net_file = osp.join(tmp, 'basicvsr.pth')
+        convert_checkpoint(args.weights, net_file, osp.join(tmp, 'spynet.pth'), strict=True)
+        theirs, ours = MMagicNet(num_blocks=30), BasicVSRNet(num_blocks=30)
+        for net in (theirs, ours):
+            load_checkpoint(net, net_file, map_location='cpu', strict=True)
+            net.eval().to(device)
+    lqs = load_clip(args.frames, height, width).to(device)
+
+    def run(net, bf16=False, warp=None):
+        patches = [mock.patch.object(m, 'flow_warp', warp) for m in
+                   (basicvsr_module, spynet_module)] if warp else []
+        for p in patches:
+            p.start()
+        try:
+            with torch.no_grad(), torch.autocast(device.type, torch.bfloat16, enabled=bf16):
+                return net(lqs.clone()).float()
+        finally:
+            for p in patches:
+                p.stop()
+
+    with FlopCounterMode(display=False) as counter:  # ours' NNPACK convs escape the counter
+        run(theirs)
+    flop = counter.get_total_flops()
+    runs = [('MMagic 1.2.0, fp32 eager', theirs, False, None),
+            ('mmrbvsr, fp32', ours, False, None),
+            ('mmrbvsr, bf16 autocast', ours, True, None),
+            ("mmrbvsr, bf16, MMagic's flow_warp (bf16 grid)", ours, True, mmagic_flow_warp)]
+    rows, ref, base_fps = [], None, None
+    for name, net, bf16, warp in runs:
+        out = run(net, bf16, warp)
+        if device.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats(device)
+        secs = float(np.median(timeit(partial(run, net, bf16, warp), args.repeat, warmup=0)))
+        fps = args.frames / secs
+        if ref is None:
+            ref, base_fps = out, fps
+        peak = (f'{torch.cuda.max_memory_allocated(device) / 2**30:.2f}'
+                if device.type == 'cuda' else '-')
+        rows.append((name, fps, f'{fps / base_fps:.2f}x', psnr(out, ref),
+                     f'{(out - ref).abs().max().item():.1e}', flop / secs / 1e12, peak))
+    print(f'# BasicVSR_REDS4 (30 blocks) x4, {args.frames} frames {height}x{width} -> '
+          f'{4 * height}x{4 * width}, {args.device}, median of {args.repeat}')
+    print(f'machine: {machine()}')
+    print(f'{flop / args.frames / 1e12:.3f} TFLOP per frame (flop_counter)')
+    print(table(rows, header=('run', 'frames/s', 'vs MMagic fp32', 'PSNR vs MMagic fp32, dB',
+                              'max abs diff', 'TFLOP/s', 'peak GiB (CUDA)')))
+
+
+if __name__ == '__main__':
+    main()
