@@ -10,6 +10,11 @@ and the GAN loss.
 
     python bench/benchmark_train.py --stage 1 --frames 30 --iters 3
     python bench/benchmark_train.py --stage 2 --frames 10 --iters 3
+    python bench/benchmark_train.py --stage 1 --frames 10 --amp-dtype bfloat16   # ours bf16
+
+With ``--amp-dtype`` ours trains under autocast (``AutocastOptimWrapper``, as
+``tools/train.py --amp``) while MMagic stays fp32 eager: the losses then differ by the
+bf16 rounding. ``--device cuda`` runs both on the GPU.
 """
 import argparse
 import os.path as osp
@@ -79,13 +84,21 @@ def build_models(stage: int, mid: int, blocks: int):
     return theirs, ours
 
 
-def optim_wrappers(model):
+def optim_wrappers(model, amp_dtype=None):
+    """Adam for the generator (and discriminator); under autocast with ``amp_dtype``."""
     from mmengine.optim import OptimWrapper, OptimWrapperDict
-    wrappers = dict(generator=OptimWrapper(torch.optim.Adam(
-        model.generator.parameters(), lr=1e-4, betas=(0.9, 0.99))))
+
+    from mmrbvsr.engine import AutocastOptimWrapper
+
+    def wrapper(module):
+        optim = torch.optim.Adam(module.parameters(), lr=1e-4, betas=(0.9, 0.99))
+        if amp_dtype:
+            return AutocastOptimWrapper(dtype=amp_dtype, optimizer=optim)
+        return OptimWrapper(optim)
+
+    wrappers = dict(generator=wrapper(model.generator))
     if getattr(model, 'discriminator', None) is not None:
-        wrappers['discriminator'] = OptimWrapper(torch.optim.Adam(
-            model.discriminator.parameters(), lr=1e-4, betas=(0.9, 0.99)))
+        wrappers['discriminator'] = wrapper(model.discriminator)
     return OptimWrapperDict(**wrappers)
 
 
@@ -117,13 +130,19 @@ def main() -> None:
     parser.add_argument('--mid-channels', type=int, default=64)
     parser.add_argument('--blocks', type=int, default=20)
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--amp-dtype', choices=('bfloat16', 'float16'), default=None,
+                        help='train ours under autocast (MMagic stays fp32)')
+    parser.add_argument('--device', default='cpu')
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
     theirs, ours = build_models(args.stage, args.mid_channels, args.blocks)
+    theirs.to(args.device)
+    ours.to(args.device)
     batch = make_batch(args.frames, args.lr_size)
-    wrappers = {id(theirs): optim_wrappers(theirs), id(ours): optim_wrappers(ours)}
+    wrappers = {id(theirs): optim_wrappers(theirs),
+                id(ours): optim_wrappers(ours, args.amp_dtype)}
 
     def step(model):
         return model.train_step(batch, wrappers[id(model)])
@@ -138,10 +157,11 @@ def main() -> None:
     wall = {k: float(np.median([t[0] for t in v])) for k, v in times.items()}
     cpu = {k: float(np.median([t[1] for t in v])) for k, v in times.items()}
 
+    dtype = f'ours {args.amp_dtype} autocast, MMagic float32' if args.amp_dtype else 'float32'
     print(f'# Training step, stage {args.stage}: batch 1 x {args.frames} frames, '
-          f'LR {args.lr_size}x{args.lr_size}, fp32, median of {args.iters} interleaved steps '
-          'each')
-    print(f'machine: {machine()}, dtype float32')
+          f'LR {args.lr_size}x{args.lr_size}, {dtype}, {args.device}, median of '
+          f'{args.iters} interleaved steps each')
+    print(f'machine: {machine()}, dtype {dtype}')
 
     def value(v):
         return float(v.detach()) if torch.is_tensor(v) else float(v)
