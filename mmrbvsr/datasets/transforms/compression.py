@@ -39,24 +39,24 @@ _MALLOPT = _mallopt()
 
 
 @contextlib.contextmanager
-def zeroed_heap() -> Iterator[bool]:
+def zeroed_heap() -> Iterator[None]:
     """Zero-fills the heap blocks allocated inside the block (glibc only).
 
     libx264 (x264 core 164 in PyAV 12, 165 in PyAV 18) reads heap memory it never
     wrote for some frame sizes (e.g. 192, 288, 316, 320 pixels square), so the same
     frames gave different bitstreams from run to run. With new blocks zeroed they
-    do not (``tests/.../test_compression.py``). Yields whether the guard is active.
+    do not (``tests/.../test_compression.py``). A no-op without glibc.
     """
     global _perturb_users
     if _MALLOPT is None:
-        yield False
+        yield
         return
     with _perturb_lock:
         _perturb_users += 1
         if _perturb_users == 1:
             _MALLOPT(M_PERTURB, 255)
     try:
-        yield True
+        yield
     finally:
         with _perturb_lock:
             _perturb_users -= 1
