@@ -22,6 +22,15 @@ UPSCALE_FACTORS = (2, 4)
 BATCH_PIXELS = 2**18
 
 
+def in_batches(fn, tensors: Tuple[Tensor, ...], max_pixels: int) -> Tensor:
+    """``fn(*tensors)`` on slices along dim 0 of at most ``max_pixels`` pixels, concatenated."""
+    h, w = tensors[0].shape[-2:]
+    size = max(1, max_pixels // (h * w))
+    if tensors[0].shape[0] <= size:
+        return fn(*tensors)
+    return torch.cat([fn(*parts) for parts in zip(*(x.split(size) for x in tensors))])
+
+
 def check_lqs(lqs: Tensor, min_size: int = 1, name: str = 'lqs') -> None:
     """Raises ``ValueError`` unless ``lqs`` is an ``(n, t, 3, h, w)`` float clip batch.
 
@@ -161,9 +170,7 @@ class BasicVSRNet(BaseModule):
             supps.append(lqs_1[todo].reshape(-1, c, h, w))
         ref = torch.cat(refs) if len(refs) > 1 else refs[0]
         supp = torch.cat(supps) if len(supps) > 1 else supps[0]
-        pairs = max(1, BATCH_PIXELS // (h * w))
-        flows = self.spynet(ref, supp) if ref.shape[0] <= pairs else torch.cat(
-            [self.spynet(r, s) for r, s in zip(ref.split(pairs), supp.split(pairs))])
+        flows = in_batches(self.spynet, (ref, supp), BATCH_PIXELS)
 
         flows_backward = flows[:n * (t - 1)].view(n, t - 1, 2, h, w)
         if num_todo == n:

@@ -8,7 +8,7 @@ from torch import Tensor
 
 from mmrbvsr.registry import MODELS
 
-from .basicvsr_net import BATCH_PIXELS, BasicVSRNet, check_lqs
+from .basicvsr_net import BATCH_PIXELS, BasicVSRNet, check_lqs, in_batches
 from .blocks import ResidualBlocksWithInputConv, to_channels_last
 from .conv import Conv2d
 from .spynet import SPyNet
@@ -110,12 +110,9 @@ class RealBasicVSRNet(BaseModule):
             cleaned = lqs + residues
         else:
             flat = lqs.reshape(n * t, c, h, w)
-            frames = max(1, BATCH_PIXELS // (h * w))
-            if n * t <= frames:
-                residues = self.image_cleaning(flat).contiguous()
-            else:  # in chunks of frames: the features' memory does not grow with the clip
-                residues = torch.cat([self.image_cleaning(f).contiguous()
-                                      for f in flat.split(frames)])
+            # in chunks of frames: the features' memory does not grow with the clip
+            residues = in_batches(lambda f: self.image_cleaning(f).contiguous(), (flat,),
+                                  BATCH_PIXELS)
             cleaned = (flat + residues).view(n, t, c, h, w)
         residue_means = residues.abs().reshape(n, -1).mean(dim=1)
         return cleaned, residue_means
