@@ -29,6 +29,7 @@ from PIL import Image
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmark_inference import size  # noqa: E402
 from common import machine, table, timeit  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / 'shared'
@@ -56,11 +57,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--frames', type=int, default=6)
-    parser.add_argument('--size', default='180x320', help='LR HxW')
+    parser.add_argument('--size', type=size, default='180x320', help='LR HxW')
     parser.add_argument('--repeat', type=int, default=1, help='timed runs (median)')
     parser.add_argument('--weights', default=str(SHARED / 'weights' / 'BasicVSR_REDS4.pth'))
     args = parser.parse_args()
-    height, width = map(int, args.size.lower().split('x'))
+    height, width = args.size
     device = torch.device(args.device)
 
     from mmagic.models.editors.basicvsr.basicvsr_net import BasicVSRNet as MMagicNet
