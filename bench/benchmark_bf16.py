@@ -8,10 +8,17 @@ under bf16 autocast, and ours under bf16 with MMagic's ``flow_warp`` (whose samp
 grid takes the features' dtype) to show what fp32 warping coordinates are worth. It
 prints frames/s, the ratio to MMagic's, PSNR against MMagic's fp32 output, the
 achieved TFLOP/s (FLOPs counted by ``torch.utils.flop_counter``) and, on CUDA, the peak
-allocated memory.
+allocated memory; on CUDA ours also runs without CUDA graphs (``cuda_graphs=False``).
+
+``--net realbasicvsr`` runs RealBasicVSRNet instead (one cleaning pass, 20 blocks: the
+network whose frame costs ~0.755 TFLOP at 180x320 -> 720p): its propagation and
+upsampling hold BasicVSR_REDS4's weights (the first 20 blocks of each branch), its
+cleaning module MMagic's seeded initialisation, since no trained one can be had here.
+``--profile`` prints the CUDA kernels ours spends its bf16 run in.
 
     python bench/benchmark_bf16.py --frames 6 --size 180x320                 # CPU
     python bench/benchmark_bf16.py --device cuda --frames 30 --size 180x320 --repeat 5
+    python bench/benchmark_bf16.py --device cuda --net realbasicvsr --frames 30 --repeat 5
 """
 import argparse
 import math
@@ -30,7 +37,7 @@ from PIL import Image
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from benchmark_inference import size  # noqa: E402
-from common import machine, table, timeit  # noqa: E402
+from common import import_mmagic_models, machine, table, timeit  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / 'shared'
 
@@ -60,30 +67,28 @@ def main() -> None:
     parser.add_argument('--size', type=size, default='180x320', help='LR HxW')
     parser.add_argument('--repeat', type=int, default=1, help='timed runs (median)')
     parser.add_argument('--weights', default=str(SHARED / 'weights' / 'BasicVSR_REDS4.pth'))
+    parser.add_argument('--net', choices=('basicvsr', 'realbasicvsr'), default='basicvsr')
+    parser.add_argument('--profile', action='store_true',
+                        help='print the top CUDA kernels of ours under bf16')
     args = parser.parse_args()
     height, width = args.size
     device = torch.device(args.device)
 
-    from mmagic.models.editors.basicvsr.basicvsr_net import BasicVSRNet as MMagicNet
+    import_mmagic_models()
     from mmagic.models.utils import flow_warp as mmagic_flow_warp
-    from mmengine.runner import load_checkpoint
     from torch.utils.flop_counter import FlopCounterMode
 
     import mmrbvsr.models.archs.basicvsr_net as basicvsr_module
     import mmrbvsr.models.archs.spynet as spynet_module
-    from mmrbvsr.models.archs import BasicVSRNet
-    from mmrbvsr.models.checkpoint import convert_checkpoint
 
-    with tempfile.TemporaryDirectory() as tmp:
-        net_file = osp.join(tmp, 'basicvsr.pth')
-        convert_checkpoint(args.weights, net_file, osp.join(tmp, 'spynet.pth'), strict=True)
-        theirs, ours = MMagicNet(num_blocks=30), BasicVSRNet(num_blocks=30)
-        for net in (theirs, ours):
-            load_checkpoint(net, net_file, map_location='cpu', strict=True)
-            net.eval().to(device)
+    theirs, ours = build(args.net, args.weights)
+    theirs.eval().to(device)
+    ours.eval().to(device)
+    graphs = ours.basicvsr if args.net == 'realbasicvsr' else ours
     lqs = load_clip(args.frames, height, width).to(device)
 
-    def run(net, bf16=False, warp=None):
+    def run(net, bf16=False, warp=None, cuda_graphs=True):
+        graphs.cuda_graphs = cuda_graphs
         patches = [mock.patch.object(m, 'flow_warp', warp) for m in
                    (basicvsr_module, spynet_module)] if warp else []
         for p in patches:
@@ -98,16 +103,24 @@ def main() -> None:
     with FlopCounterMode(display=False) as counter:  # ours' NNPACK convs escape the counter
         run(theirs)
     flop = counter.get_total_flops()
-    runs = [('MMagic 1.2.0, fp32 eager', theirs, False, None),
-            ('mmrbvsr, fp32', ours, False, None),
-            ('mmrbvsr, bf16 autocast', ours, True, None),
-            ("mmrbvsr, bf16, MMagic's flow_warp (bf16 grid)", ours, True, mmagic_flow_warp)]
+    runs = [('MMagic 1.2.0, fp32 eager', theirs, False, None, False),
+            ('mmrbvsr, fp32', ours, False, None, True),
+            ('mmrbvsr, bf16 autocast', ours, True, None, True),
+            ("mmrbvsr, bf16, MMagic's flow_warp (bf16 grid)", ours, True, mmagic_flow_warp, True)]
+    if device.type == 'cuda':
+        runs[2:2] = [('mmrbvsr, fp32, no CUDA graphs', ours, False, None, False),
+                     ('mmrbvsr, bf16 autocast, no CUDA graphs', ours, True, None, False)]
     rows, ref, base_fps = [], None, None
-    for name, net, bf16, warp in runs:
-        out = run(net, bf16, warp)
-        if device.type == 'cuda':
-            torch.cuda.reset_peak_memory_stats(device)
-        secs = float(np.median(timeit(partial(run, net, bf16, warp), args.repeat, warmup=0)))
+    for name, net, bf16, warp, cuda_graphs in runs:
+        try:
+            out = run(net, bf16, warp, cuda_graphs)  # warm-up (and graph capture)
+            if device.type == 'cuda':
+                torch.cuda.reset_peak_memory_stats(device)
+            secs = float(np.median(timeit(partial(run, net, bf16, warp, cuda_graphs),
+                                          args.repeat, warmup=0)))
+        except Exception as e:  # one failed variant still leaves the others' figures
+            rows.append((name, f'failed: {type(e).__name__}: {e}'[:200]) + ('',) * 5)
+            continue
         fps = args.frames / secs
         if ref is None:
             ref, base_fps = out, fps
@@ -115,12 +128,61 @@ def main() -> None:
                 if device.type == 'cuda' else '-')
         rows.append((name, fps, f'{fps / base_fps:.2f}x', psnr(out, ref),
                      f'{(out - ref).abs().max().item():.1e}', flop / secs / 1e12, peak))
-    print(f'# BasicVSR_REDS4 (30 blocks) x4, {args.frames} frames {height}x{width} -> '
+    what = ('BasicVSR_REDS4 (30 blocks)' if args.net == 'basicvsr' else
+            'RealBasicVSRNet (20+20 blocks, one cleaning pass; BasicVSR_REDS4 propagation, '
+            'untrained cleaning)')
+    print(f'# {what} x4, {args.frames} frames {height}x{width} -> '
           f'{4 * height}x{4 * width}, {args.device}, median of {args.repeat}')
     print(f'machine: {machine()}')
     print(f'{flop / args.frames / 1e12:.3f} TFLOP per frame (flop_counter)')
     print(table(rows, header=('run', 'frames/s', 'vs MMagic fp32', 'PSNR vs MMagic fp32, dB',
                               'max abs diff', 'TFLOP/s', 'peak GiB (CUDA)')))
+    if args.profile:
+        profile(partial(run, ours, True))
+
+
+def build(net: str, weights: str):
+    """MMagic's network and ours, both holding the released BasicVSR weights."""
+    import_mmagic_models()
+    from mmagic.models.editors.basicvsr.basicvsr_net import BasicVSRNet as MMagicNet
+    from mmagic.models.editors.real_basicvsr.real_basicvsr_net import (
+        RealBasicVSRNet as MMagicRealNet,
+    )
+    from mmengine.runner import load_checkpoint, load_state_dict
+
+    from mmrbvsr.models.archs import BasicVSRNet, RealBasicVSRNet
+    from mmrbvsr.models.checkpoint import convert_checkpoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        net_file = osp.join(tmp, 'basicvsr.pth')
+        convert_checkpoint(weights, net_file, osp.join(tmp, 'spynet.pth'), strict=True)
+        if net == 'basicvsr':
+            theirs, ours = MMagicNet(num_blocks=30), BasicVSRNet(num_blocks=30)
+            load_checkpoint(theirs, net_file, map_location='cpu', strict=True)
+        else:
+            torch.manual_seed(0)
+            theirs, ours = MMagicRealNet(), RealBasicVSRNet()
+            state = torch.load(net_file, map_location='cpu')['state_dict']
+            own = theirs.basicvsr.state_dict()
+            loaded = {k: v for k, v in state.items() if k in own}  # blocks 20-29 dropped
+            if len(loaded) != len(own):
+                raise RuntimeError(f'{weights}: {sorted(set(own) - set(loaded))} missing')
+            load_state_dict(theirs.basicvsr, loaded, strict=True)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    return theirs, ours
+
+
+def profile(fn) -> None:
+    """Prints the CUDA kernels that take the most time in one call of ``fn``."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as profiler
+    with profiler(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    events = prof.key_averages()
+    key = next(k for k in ('self_device_time_total', 'self_cuda_time_total')
+               if hasattr(events[0], k))
+    print(events.table(sort_by=key, row_limit=20, max_name_column_width=60))
 
 
 if __name__ == '__main__':

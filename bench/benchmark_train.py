@@ -27,7 +27,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import machine, measure, table  # noqa: E402
+from common import import_mmagic_models, machine, measure, table  # noqa: E402
 
 SHARED = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '..', 'shared')
 
@@ -65,12 +65,11 @@ def model_cfg(stage: int, prefix: str, mid: int, blocks: int) -> dict:
 
 def build_models(stage: int, mid: int, blocks: int):
     from mmagic.registry import MODELS
-    from mmagic.utils import register_all_modules
     from mmengine.registry import DefaultScope
     from torchvision.models import vgg
 
     import mmrbvsr  # noqa: F401
-    register_all_modules()
+    import_mmagic_models()
     vgg19 = vgg.vgg19
     # MMagic's PerceptualVGG calls vgg19(pretrained=True), a 548 MB download
     with DefaultScope.overwrite_default_scope('mmagic'), \

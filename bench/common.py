@@ -1,7 +1,11 @@
 """Shared by the benchmarks: machine description, timing, side-by-side tables."""
+import importlib
+import importlib.util
 import os
 import platform
+import sys
 import time
+import types
 from typing import Callable, List, Sequence, Tuple
 
 import torch
@@ -66,3 +70,75 @@ def table(rows: Sequence[Sequence[object]],
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     lines += ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in rows]
     return '\n'.join(lines)
+
+
+
+class _MissingOps(types.ModuleType):
+    """Stands in for mmcv's compiled ``_ext``: every op raises when called."""
+
+    def __getattr__(self, name: str):
+        if name.startswith('__'):
+            raise AttributeError(name)
+
+        def missing(*args, **kwargs):
+            raise RuntimeError(f'mmcv was installed without its compiled ops: {name} '
+                               'is not available (bench/gpu_carry.sh)')
+
+        return missing
+
+
+def _bare_package(name: str) -> None:
+    """Puts package ``name`` in ``sys.modules`` without running its ``__init__``."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    module = types.ModuleType(name)
+    module.__path__ = list(spec.submodule_search_locations)
+    module.__spec__ = spec
+    sys.modules[name] = module
+    parent, _, child = name.rpartition('.')
+    setattr(sys.modules[parent], child, module)
+
+
+# the MMagic modules that its RealBasicVSR and BasicVSR (networks, model, losses,
+# discriminator, data preprocessor) are made of
+BARE = ('mmagic.models', 'mmagic.models.editors', 'mmagic.models.archs')
+MMAGIC_MODULES = ('mmagic.structures', 'mmagic.models.archs.upsample',
+                  'mmagic.models.archs.sr_backbone', 'mmagic.models.utils',
+                  'mmagic.models.base_models',
+                  'mmagic.models.data_preprocessors', 'mmagic.models.losses',
+                  'mmagic.models.editors.basicvsr', 'mmagic.models.editors.real_basicvsr')
+
+
+def import_mmagic_models() -> None:
+    """Imports MMagic 1.2.0's RealBasicVSR and BasicVSR, unchanged, with few dependencies.
+
+    ``import mmagic.models`` imports every MMagic model, and with them diffusers,
+    transformers and mmcv's compiled ops, none of which RealBasicVSR uses; a GPU box
+    without a package registry (``bench/gpu_carry.sh``) has neither diffusers nor
+    those ops. So ``mmagic.models``, its ``editors`` and ``archs`` are entered as
+    bare packages and only ``MMAGIC_MODULES`` are imported (registering their
+    classes, which ``MODELS.build`` then finds). Where mmcv has no compiled ops a
+    placeholder ``mmcv._ext`` stands in (any op called raises); numpy 2 gets back
+    the ``np.bool8`` alias that MMagic uses at import time.
+    """
+    import numpy as np
+    if not hasattr(np, 'bool8'):
+        np.bool8 = np.bool_
+    try:
+        import mmcv._ext  # noqa: F401
+    except ImportError:
+        sys.modules['mmcv._ext'] = _MissingOps('mmcv._ext')
+    import mmagic  # noqa: F401
+    for name in BARE:
+        _bare_package(name)
+    bare = [sys.modules[name] for name in BARE]
+    for name in MMAGIC_MODULES:
+        module = importlib.import_module(name)
+        for package in bare:  # the names that the packages' __init__ would re-export
+            if name.startswith(package.__name__ + '.'):
+                names = getattr(module, '__all__', None) or [
+                    k for k, v in vars(module).items()
+                    if not k.startswith('_') and getattr(v, '__module__', None) == name]
+                for key in names:
+                    setattr(package, key, getattr(module, key))

@@ -1,5 +1,6 @@
 """BasicVSR: bidirectional recurrent propagation with SPyNet alignment."""
 import logging
+from functools import partial
 from typing import List, Optional, Tuple
 
 import torch
@@ -12,14 +13,22 @@ from mmrbvsr.registry import MODELS
 
 from .blocks import PixelShufflePack, ResidualBlocksWithInputConv, to_channels_last
 from .conv import Conv2d
+from .cuda_graph import GraphCache, graphed_call, graphs_usable
 from .flow_warp import flow_warp
 from .spynet import SPyNet
 
 UPSCALE_FACTORS = (2, 4)
 # most LR pixels (frames x h x w) that SPyNet and the cleaning module take in one batched
 # call: all frames of a training clip (58 pairs of 64x64), 4 frames at 180x320, so that
-# their activations' memory does not grow with the clip's length
+# their activations' memory does not grow with the clip's length; on a GPU 36 frames at
+# 180x320 (fewer, larger launches; ~1 GB of activations in fp32)
 BATCH_PIXELS = 2**18
+BATCH_PIXELS_CUDA = 2**21
+
+
+def batch_pixels(x: Tensor) -> int:
+    """``BATCH_PIXELS`` for a tensor on the CPU, ``BATCH_PIXELS_CUDA`` on a GPU."""
+    return BATCH_PIXELS_CUDA if x.is_cuda else BATCH_PIXELS
 
 
 def in_batches(fn, tensors: Tuple[Tensor, ...], max_pixels: int) -> Tensor:
@@ -70,6 +79,10 @@ class BasicVSRNet(BaseModule):
         spynet_pretrained (str, optional): Path or URL of a SPyNet checkpoint.
             Default: None.
         upscale_factor (int): 4 or 2. Default: 4.
+        cuda_graphs (bool): On a GPU without autograd, replay each propagation
+            step (warp, concatenation, residual blocks) from a CUDA graph captured
+            on its first use (``cuda_graph.py``): same output, far fewer launches.
+            Default: True.
         recon_pixels (int): LR pixels (clips x frames x h x w) reconstructed per
             batched call, at least one frame: frames are batched where they are
             small (training crops), one at a time where they are large, which bounds
@@ -85,8 +98,11 @@ class BasicVSRNet(BaseModule):
                  spynet_pretrained: Optional[str] = None,
                  upscale_factor: int = 4,
                  recon_pixels: int = 16384,
+                 cuda_graphs: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if not isinstance(cuda_graphs, bool):
+            raise TypeError(f'cuda_graphs must be a bool, got {cuda_graphs!r}')
         if isinstance(recon_pixels, bool) or not isinstance(recon_pixels, int) \
                 or recon_pixels < 1:
             raise ValueError(f'recon_pixels must be an int >= 1, got {recon_pixels!r}')
@@ -98,6 +114,8 @@ class BasicVSRNet(BaseModule):
         self.mid_channels = mid_channels
         self.upscale_factor = upscale_factor
         self.recon_pixels = recon_pixels
+        self.cuda_graphs = cuda_graphs
+        self._graphs = GraphCache()
 
         # optical flow network for feature alignment
         self.spynet = SPyNet(pretrained=spynet_pretrained)
@@ -170,7 +188,7 @@ class BasicVSRNet(BaseModule):
             supps.append(lqs_1[todo].reshape(-1, c, h, w))
         ref = torch.cat(refs) if len(refs) > 1 else refs[0]
         supp = torch.cat(supps) if len(supps) > 1 else supps[0]
-        flows = in_batches(self.spynet, (ref, supp), BATCH_PIXELS)
+        flows = in_batches(self.spynet, (ref, supp), batch_pixels(ref))
 
         flows_backward = flows[:n * (t - 1)].view(n, t - 1, 2, h, w)
         if num_todo == n:
@@ -181,6 +199,32 @@ class BasicVSRNet(BaseModule):
                 computed = flows[n * (t - 1):].view(num_todo, t - 1, 2, h, w)
                 flows_forward = flows_forward.index_copy(0, todo, computed)
         return flows_forward, flows_backward
+
+    def _propagate(self, resblocks: nn.Module, lq: Tensor, feat: Tensor,
+                   flow: Optional[Tensor] = None) -> Tensor:
+        if flow is not None:
+            feat = flow_warp(feat, flow.permute(0, 2, 3, 1))
+        return resblocks(torch.cat([lq, feat], dim=1))
+
+    def propagate(self, branch: str, lq: Tensor, feat: Tensor,
+                  flow: Optional[Tensor] = None) -> Tensor:
+        """One propagation step: warps ``feat`` with ``flow`` (if given), then refines.
+
+        Args:
+            branch (str): ``'backward'`` or ``'forward'``.
+            lq (Tensor): The current LR frames ``(n, 3, h, w)``.
+            feat (Tensor): The previous step's features ``(n, c, h, w)``.
+            flow (Tensor, optional): Flow to the previous frame ``(n, 2, h, w)``.
+
+        Returns:
+            Tensor: The new features ``(n, c, h, w)``.
+        """
+        resblocks = getattr(self, f'{branch}_resblocks')
+        inputs = (lq, feat) if flow is None else (lq, feat, flow)
+        if self.cuda_graphs and graphs_usable(*inputs):
+            return graphed_call(self._graphs, branch, partial(self._propagate, resblocks),
+                                resblocks.parameters(), *inputs)
+        return self._propagate(resblocks, *inputs)
 
     def upsample(self, feat_backward: Tensor, feat_forward: Tensor, lq: Tensor) -> Tensor:
         """Fuses the two branches of a batch of frames and reconstructs the HR frames.
@@ -246,10 +290,9 @@ class BasicVSRNet(BaseModule):
         # backward-time propagation
         feats_backward: List[Tensor] = [None] * t
         feat_prop = lqs.new_zeros(n, self.mid_channels, h, w)
-        for i in range(t - 1, -1, -1):
-            if i < t - 1:  # no warping for the last frame
-                feat_prop = flow_warp(feat_prop, flows_backward[:, i].permute(0, 2, 3, 1))
-            feat_prop = self.backward_resblocks(torch.cat([lqs[:, i], feat_prop], dim=1))
+        for i in range(t - 1, -1, -1):  # no warping for the last frame
+            flow = flows_backward[:, i] if i < t - 1 else None
+            feat_prop = self.propagate('backward', lqs[:, i], feat_prop, flow)
             feats_backward[i] = feat_prop
 
         # forward-time propagation; every `chunk` frames are reconstructed in one batched
@@ -260,10 +303,9 @@ class BasicVSRNet(BaseModule):
         feats_forward: List[Tensor] = []
         feat_prop = lqs.new_zeros(n, self.mid_channels, h, w)
         start = 0
-        for i in range(t):
-            if i > 0:  # no warping for the first frame
-                feat_prop = flow_warp(feat_prop, flows_forward[:, i - 1].permute(0, 2, 3, 1))
-            feat_prop = self.forward_resblocks(torch.cat([lqs[:, i], feat_prop], dim=1))
+        for i in range(t):  # no warping for the first frame
+            flow = flows_forward[:, i - 1] if i > 0 else None
+            feat_prop = self.propagate('forward', lqs[:, i], feat_prop, flow)
             feats_forward.append(feat_prop)
             if len(feats_forward) == chunk or i == t - 1:
                 outputs[:, start:i + 1] = self.reconstruct(

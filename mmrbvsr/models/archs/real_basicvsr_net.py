@@ -8,7 +8,7 @@ from torch import Tensor
 
 from mmrbvsr.registry import MODELS
 
-from .basicvsr_net import BATCH_PIXELS, BasicVSRNet, check_lqs, in_batches
+from .basicvsr_net import BasicVSRNet, batch_pixels, check_lqs, in_batches
 from .blocks import ResidualBlocksWithInputConv, to_channels_last
 from .conv import Conv2d
 from .spynet import SPyNet
@@ -112,7 +112,7 @@ class RealBasicVSRNet(BaseModule):
             flat = lqs.reshape(n * t, c, h, w)
             # in chunks of frames: the features' memory does not grow with the clip
             residues = in_batches(lambda f: self.image_cleaning(f).contiguous(), (flat,),
-                                  BATCH_PIXELS)
+                                  batch_pixels(flat))
             cleaned = (flat + residues).view(n, t, c, h, w)
         residue_means = residues.abs().reshape(n, -1).mean(dim=1)
         return cleaned, residue_means

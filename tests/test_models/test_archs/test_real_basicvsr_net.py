@@ -243,8 +243,8 @@ def test_gradients_match_mmagic(spynet, clip):
 
 def test_cleaning_in_chunks_of_frames_matches_mmagic(spynet, clip, monkeypatch):
     """With BATCH_PIXELS at 3 frames, cleaning runs 3 + 1 frames a call, same output."""
-    from mmrbvsr.models.archs import real_basicvsr_net
-    monkeypatch.setattr(real_basicvsr_net, 'BATCH_PIXELS', 3 * 32 * 48)
+    from mmrbvsr.models.archs import basicvsr_net
+    monkeypatch.setattr(basicvsr_net, 'BATCH_PIXELS', 3 * 32 * 48)
     ref, ours = make_pair(spynet, dynamic_refine_thres=1.5)
     calls = []
     ours.image_cleaning.register_forward_hook(lambda mod, args, out: calls.append(out.shape[0]))

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Packs what the benchmarks need on a GPU box that has PyTorch but no package registry
+# (Python 3.12, torch with CUDA, numpy, opencv, torchvision) into .gpu/ (~5 MB):
+# pure-Python wheels of mmengine, mmagic and their small dependencies, and mmcv 2.1.0's
+# Python code without its compiled ops (MMagic's RealBasicVSR uses none of them; see
+# bench/common.py:import_mmagic_models), and the frames and weights the benchmarks read
+# (~40 MB). On the box, `bash bench/run_gpu.sh` installs it and runs the benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.gpu
+rm -rf "$out" && mkdir -p "$out/whl" "$out/site"
+python3 -m pip download -q --no-deps -d "$out/whl" \
+  mmengine==0.10.7 mmagic==1.2.0 addict==2.4.0 yapf==0.43.0 termcolor platformdirs
+# mmcv 2.1.0 has no wheel for current torch: take its Python files from the wheel that
+# tools/setup_env.sh built (or from the sdist)
+wheel=$(ls ~/.cache/mmrbvsr/wheels/*/mmcv-2.1.0-*.whl 2>/dev/null | head -1 || true)
+if [ -n "$wheel" ]; then
+  python3 - "$wheel" "$out/site" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    z.extractall(sys.argv[2], [n for n in z.namelist()
+                               if not n.endswith('.so') and '/csrc/' not in n])
+PY
+else
+  python3 -m pip download -q --no-deps --no-binary :all: --no-build-isolation -d "$out" mmcv==2.1.0
+  tar -xzf "$out"/mmcv-2.1.0.tar.gz -C "$out" && rm "$out"/mmcv-2.1.0.tar.gz
+  (cd "$out/mmcv-2.1.0" && rm -rf mmcv/ops/csrc && mv mmcv ../site/)
+  rm -rf "$out/mmcv-2.1.0"
+fi
+# the benchmarks' inputs: ../shared does not travel to the box
+mkdir -p "$out/shared/data" "$out/shared/weights"
+cp -r ../shared/data/realbasicvsr_demo_000 "$out/shared/data/"
+cp ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/"
+du -sh "$out"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The GPU benchmarks and CUDA tests in one go, on a box with PyTorch (CUDA) and no
+# package registry: first `bash bench/gpu_carry.sh` where pip works, then send the
+# repository with .gpu/ and run `bash bench/run_gpu.sh` there. Logs go to $OUT (or
+# gpu_logs/); docs/benchmarks.md holds what it printed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-gpu_logs}
+mkdir -p "$out"
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/mmrbvsr_site \
+  .gpu/whl/*.whl || exit 1
+cp -r .gpu/site/* /tmp/mmrbvsr_site/
+[ -e ../shared ] || ln -s "$PWD/.gpu/shared" ../shared
+export PYTHONPATH=/tmp/mmrbvsr_site:$PWD PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv
+python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version(),
+'cudnn.allow_tf32', torch.backends.cudnn.allow_tf32, 'matmul.allow_tf32',
+torch.backends.cuda.matmul.allow_tf32, 'cudnn.benchmark', torch.backends.cudnn.benchmark)"
+run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
+  local name=$1; shift
+  echo "## $name: $*"
+  timeout "${STEP_TIMEOUT:-300}" "$@" 2>&1 | grep -v -i warn | tee "$out/$name.log"
+}
+run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py
+run bf16_basicvsr python3 bench/benchmark_bf16.py --device cuda --frames 30 --repeat 5
+run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
+  --frames 30 --repeat 5 --profile
+run bf16_realbasicvsr_100 python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
+  --frames 100 --repeat 3
+run train_stage1_bf16 python3 bench/benchmark_train.py --device cuda --stage 1 --frames 30 \
+  --iters 5 --amp-dtype bfloat16
+run train_stage2_bf16 python3 bench/benchmark_train.py --device cuda --stage 2 --frames 10 \
+  --iters 5 --amp-dtype bfloat16
+run train_stage1_fp32 python3 bench/benchmark_train.py --device cuda --stage 1 --frames 30 \
+  --iters 5

@@ -1,0 +1,100 @@
+"""CUDA-graph replay of the propagation step: the same output as eager, fewer launches.
+
+The replay tests need a GPU (they ran on the lent H100/H200, see docs/benchmarks.md);
+the CPU tests check that nothing changes without one.
+"""
+import copy
+import pickle
+
+import pytest
+import torch
+
+from mmrbvsr.models.archs import BasicVSRNet, RealBasicVSRNet
+from mmrbvsr.models.archs.cuda_graph import GraphCache, graphed_call, graphs_usable
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+
+
+def small_net(**kwargs) -> RealBasicVSRNet:
+    torch.manual_seed(0)
+    return RealBasicVSRNet(mid_channels=16, num_propagation_blocks=2, num_cleaning_blocks=2,
+                           **kwargs).eval()
+
+
+def test_cuda_graphs_argument_and_cache_copies():
+    with pytest.raises(TypeError, match='cuda_graphs'):
+        BasicVSRNet(mid_channels=8, num_blocks=1, cuda_graphs='yes')
+    cache = GraphCache(a=1)
+    assert copy.deepcopy(cache) == {} and isinstance(copy.deepcopy(cache), GraphCache)
+    assert pickle.loads(pickle.dumps(cache)) == {}
+    net = small_net()
+    net.basicvsr._graphs['x'] = object()  # a graph could not be copied
+    assert copy.deepcopy(net).basicvsr._graphs == {}
+
+
+def test_no_graphs_on_cpu_or_with_autograd():
+    x = torch.rand(1, 3, 8, 8)
+    assert not graphs_usable(x)
+    net = small_net()
+    clip = torch.rand(1, 4, 3, 32, 32)
+    with torch.no_grad():
+        out = net(clip)
+    assert net.basicvsr._graphs == {}
+    net.basicvsr.cuda_graphs = False
+    with torch.no_grad():
+        assert torch.equal(out, net(clip))
+
+
+@cuda
+@pytest.mark.parametrize('amp', [None, torch.bfloat16, torch.float16])
+def test_graph_replay_equals_eager(amp):
+    torch.manual_seed(1)
+    clip = torch.rand(1, 6, 3, 64, 96, device='cuda')
+    clip_b = torch.rand(2, 5, 3, 64, 64, device='cuda')
+    graphed, eager = small_net().cuda(), small_net(cuda_graphs=False).cuda()
+    with torch.no_grad(), torch.autocast('cuda', amp or torch.float32, enabled=amp is not None):
+        for x in (clip, clip_b, clip):  # a new shape captures anew; the first one replays
+            assert torch.equal(graphed(x), eager(x))
+    # backward and forward branch, each with and without flow, for two shapes
+    assert len(graphed.basicvsr._graphs) == 8
+    with torch.no_grad():  # an fp32 call after bf16/fp16 ones: a capture of its own
+        assert torch.equal(graphed(clip), eager(clip))
+
+
+@cuda
+def test_graph_follows_weights_and_is_off_with_autograd():
+    net = small_net().cuda()
+    clip = torch.rand(1, 4, 3, 64, 64, device='cuda')
+    with torch.no_grad():
+        before = net(clip)
+        for p in net.basicvsr.forward_resblocks.parameters():
+            p.mul_(1.5)  # in place: the graph reads the new values
+        changed = net(clip)
+    assert not torch.equal(before, changed)
+    net.basicvsr.cuda_graphs = False
+    with torch.no_grad():
+        assert torch.equal(changed, net(clip))
+    net.basicvsr.cuda_graphs = True
+    net.basicvsr._graphs.clear()
+    out = net(clip)  # autograd: eager
+    assert net.basicvsr._graphs == {} and out.requires_grad
+    moved = net.double()  # new storages: captured anew
+    with torch.no_grad():
+        moved(clip.double())
+    assert len(moved.basicvsr._graphs) == 4
+
+
+@cuda
+def test_graphed_call_returns_fresh_tensors():
+    cache = GraphCache()
+    weight = torch.randn(8, 8, device='cuda')
+
+    def fn(x):
+        return torch.relu(x @ weight)
+
+    with torch.no_grad():
+        a = graphed_call(cache, 'f', fn, [weight], torch.randn(4, 8, device='cuda'))
+        x = torch.randn(4, 8, device='cuda')
+        b = graphed_call(cache, 'f', fn, [weight], x)
+    assert len(cache) == 1 and a.data_ptr() != b.data_ptr()
+    assert torch.equal(b, fn(x)) and not torch.equal(a, b)
