@@ -22,7 +22,6 @@ run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
   timeout "${STEP_TIMEOUT:-300}" "$@" 2>&1 | grep -v -i warn | tee "$out/$name.log"
 }
 run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py
-run bf16_basicvsr python3 bench/benchmark_bf16.py --device cuda --frames 30 --repeat 5
 run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
   --frames 30 --repeat 5 --profile
 run bf16_realbasicvsr_100 python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
@@ -31,5 +30,6 @@ run train_stage1_bf16 python3 bench/benchmark_train.py --device cuda --stage 1 -
   --iters 5 --amp-dtype bfloat16
 run train_stage2_bf16 python3 bench/benchmark_train.py --device cuda --stage 2 --frames 10 \
   --iters 5 --amp-dtype bfloat16
+run bf16_basicvsr python3 bench/benchmark_bf16.py --device cuda --frames 30 --repeat 5
 run train_stage1_fp32 python3 bench/benchmark_train.py --device cuda --stage 1 --frames 30 \
   --iters 5
