@@ -18,10 +18,13 @@ python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backe
 torch.backends.cuda.matmul.allow_tf32, 'cudnn.benchmark', torch.backends.cudnn.benchmark)"
 run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
   local name=$1; shift
+  case " ${STEPS:-$name} " in *" $name "*) ;; *) return ;; esac
   echo "## $name: $*"
   timeout "${STEP_TIMEOUT:-300}" "$@" 2>&1 | grep -v -i warn | tee "$out/$name.log"
 }
-run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py
+# STEPS="tests bf16_basicvsr ..." runs only those
+run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py \
+  tests/test_models/test_archs/test_epilogue.py
 run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
   --frames 30 --repeat 5 --profile
 run bf16_realbasicvsr_100 python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \

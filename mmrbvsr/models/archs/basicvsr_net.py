@@ -127,7 +127,7 @@ class BasicVSRNet(BaseModule):
             mid_channels + 3, mid_channels, num_blocks)
 
         # reconstruction: fusion, pixel-shuffle x2 once (x2) or twice (x4)
-        self.fusion = nn.Conv2d(mid_channels * 2, mid_channels, 1, 1, 0, bias=True)
+        self.fusion = Conv2d(mid_channels * 2, mid_channels, 1, 1, 0, bias=True)
         if upscale_factor == 4:
             self.upsample1 = PixelShufflePack(mid_channels, mid_channels, 2, upsample_kernel=3)
             self.upsample2 = PixelShufflePack(mid_channels, 64, 2, upsample_kernel=3)
@@ -237,11 +237,12 @@ class BasicVSRNet(BaseModule):
         Returns:
             Tensor: HR frames ``(b, 3, s*h, s*w)``, contiguous (NCHW).
         """
-        out = self.lrelu(self.fusion(torch.cat([feat_backward, feat_forward], dim=1)))
-        out = self.lrelu(self.upsample1(out))
+        # each LeakyReLU is applied by the conv before it (fused on a GPU)
+        out = self.fusion(torch.cat([feat_backward, feat_forward], dim=1), act='leaky_relu')
+        out = self.upsample1(out, act='leaky_relu')
         if self.upsample2 is not None:
-            out = self.lrelu(self.upsample2(out))
-        out = self.lrelu(self.conv_hr(out))
+            out = self.upsample2(out, act='leaky_relu')
+        out = self.conv_hr(out, act='leaky_relu')
         out = self.conv_last(out).contiguous()  # back from channels-last (3 channels)
         return out.add_(self.img_upsample(lq))
 

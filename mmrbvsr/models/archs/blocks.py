@@ -1,4 +1,6 @@
 """Building blocks shared by the generator (MMagic's key names and parameters)."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -55,9 +57,9 @@ class ResidualBlockNoBN(nn.Module):
             default_init_weights(self.conv2, 0.1)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.conv2(self.relu(self.conv1(x)))
-        if self.res_scale == 1.0:
-            return out.add_(x)
+        if self.res_scale == 1.0:  # relu and residual add fused into the convs on a GPU
+            return self.conv2(self.conv1(x, act='relu'), residual=x)
+        out = self.conv2(self.conv1(x, act='relu'))
         return x + out * self.res_scale
 
 
@@ -88,8 +90,11 @@ class ResidualBlocksWithInputConv(BaseModule):
         NCHW where the convs take NNPACK's path (see ``conv.py``).
         """
         if self.main[0].uses_nnpack(feat):
-            return self.main(feat.contiguous())
-        return self.main(feat.contiguous(memory_format=torch.channels_last))
+            feat = feat.contiguous()
+        else:
+            feat = feat.contiguous(memory_format=torch.channels_last)
+        # main[1] (the LeakyReLU) is applied by the conv, fused on a GPU
+        return self.main[2](self.main[0](feat, act='leaky_relu'))
 
 
 class PixelShufflePack(nn.Module):
@@ -114,5 +119,6 @@ class PixelShufflePack(nn.Module):
             padding=(upsample_kernel - 1) // 2)
         default_init_weights(self, 1)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.pixel_shuffle(self.upsample_conv(x), self.scale_factor)
+    def forward(self, x: Tensor, act: Optional[str] = None) -> Tensor:
+        """Conv, pixel shuffle; ``act`` (elementwise) is applied by the conv."""
+        return F.pixel_shuffle(self.upsample_conv(x, act=act), self.scale_factor)

@@ -16,12 +16,19 @@ non-finite input value spreads over its whole transform tile (8x8 or 16x16 pixel
 instead of the kernel's footprint. GPUs and other dtypes keep PyTorch's own path.
 
 Switch it off with ``set_nnpack(False)`` or ``MMRBVSR_NNPACK=0`` in the environment.
+
+On a GPU without autograd the bias, and an activation or residual add that follows,
+are applied in one fused pass (``epilogue.py``).
 """
 import os
+from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
+
+from .epilogue import apply_epilogue, conv_epilogue, epilogue_usable
 
 # kernel size -> pixels per image from which NNPACK is faster than oneDNN (2-core Zen 4;
 # 3x3 in a 20-block residual stack: 180x320 0.98-1.04x, 240x320 1.33x, 360x640 1.4x;
@@ -63,7 +70,12 @@ def nnpack_enabled() -> bool:
 
 
 class Conv2d(nn.Conv2d):
-    """``nn.Conv2d`` (same parameters and state-dict keys) with the NNPACK path."""
+    """``nn.Conv2d`` (same parameters and state-dict keys) with the NNPACK path.
+
+    ``forward(x, act, residual)`` also applies the activation that follows the conv
+    (``'relu'`` or ``'leaky_relu'``, slope 0.1) and then adds ``residual``: fused on
+    a GPU without autograd, PyTorch's in-place ops elsewhere (the same result).
+    """
 
     def _nnpack_shape(self) -> bool:
         k = self.kernel_size[0]
@@ -82,9 +94,16 @@ class Conv2d(nn.Conv2d):
                 <= NNPACK_MAX_WORK // (self.in_channels + self.out_channels)
                 and nnpack_available())
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.uses_nnpack(x):
-            return super().forward(x)
+    def forward(self, x: Tensor, act: Optional[str] = None,
+                residual: Optional[Tensor] = None) -> Tensor:
+        if self.bias is not None and self.padding_mode == 'zeros' and epilogue_usable(x):
+            y = F.conv2d(x, self.weight, None, self.stride, self.padding, self.dilation,
+                         self.groups)
+            return conv_epilogue(y, self.bias, act, residual)
+        y = super().forward(x) if not self.uses_nnpack(x) else self._nnpack_forward(x)
+        return y if act is None and residual is None else apply_epilogue(y, act, residual)
+
+    def _nnpack_forward(self, x: Tensor) -> Tensor:
         weight = self.weight.contiguous()
         bias = self.bias if self.bias is not None else x.new_zeros(self.out_channels)
         x = x.contiguous()

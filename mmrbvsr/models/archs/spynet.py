@@ -33,8 +33,8 @@ class SPyNetConv(nn.Module):
         kaiming_init(self.conv, a=0, nonlinearity='relu')
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.conv(x)
-        return self.activate(x) if self.activate is not None else x
+        # the ReLU (self.activate) is applied by the conv, fused on a GPU
+        return self.conv(x, act='relu' if self.activate is not None else None)
 
 
 class SPyNetBasicModule(nn.Module):

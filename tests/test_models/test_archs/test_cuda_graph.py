@@ -15,10 +15,11 @@ from mmrbvsr.models.archs.cuda_graph import GraphCache, graphed_call, graphs_usa
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
 
-def small_net(**kwargs) -> RealBasicVSRNet:
+def small_net(cuda_graphs: bool = True) -> RealBasicVSRNet:
     torch.manual_seed(0)
-    return RealBasicVSRNet(mid_channels=16, num_propagation_blocks=2, num_cleaning_blocks=2,
-                           **kwargs).eval()
+    net = RealBasicVSRNet(mid_channels=16, num_propagation_blocks=2, num_cleaning_blocks=2)
+    net.basicvsr.cuda_graphs = cuda_graphs
+    return net.eval()
 
 
 def test_cuda_graphs_argument_and_cache_copies():

@@ -1,0 +1,109 @@
+"""The fused conv epilogue (bias, activation, residual) equals PyTorch's separate ops.
+
+The kernel is checked on the CPU through Triton's interpreter (float32 and float16;
+the interpreter rounds bfloat16 by truncation, unlike a GPU), and whole networks
+fused vs unfused on a GPU where there is one.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from mmrbvsr.models.archs import RealBasicVSRNet
+from mmrbvsr.models.archs.conv import Conv2d
+from mmrbvsr.models.archs.epilogue import (
+    apply_epilogue,
+    conv_epilogue,
+    epilogue_usable,
+    set_fused_epilogue,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+
+CHECK = textwrap.dedent('''
+    import torch
+    from mmrbvsr.models.archs.epilogue import apply_epilogue, conv_epilogue
+    torch.manual_seed(0)
+    bad = []
+    for dtype in (torch.float32, torch.float16):
+        for layout in (torch.contiguous_format, torch.channels_last):
+            for act in (None, 'relu', 'leaky_relu'):
+                for residual in (False, True):
+                    y = torch.randn(2, 5, 7, 9).to(dtype).contiguous(memory_format=layout)
+                    y[0, 0, 0, :3] = float('nan')
+                    bias = torch.randn(5)
+                    res = torch.randn_like(y) if residual else None
+                    ref = apply_epilogue(y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)),
+                                         act, res)
+                    out = conv_epilogue(y.clone(), bias, act, res)
+                    same = torch.equal(out.nan_to_num(7.), ref.nan_to_num(7.)) and \\
+                        torch.equal(out.isnan(), ref.isnan())
+                    if not same:
+                        bad.append((dtype, layout, act, residual))
+    print('MISMATCHES', bad)
+''')
+
+
+def test_kernel_matches_separate_ops_in_triton_interpreter():
+    pytest.importorskip('triton')
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get('PYTHONPATH')) if p)
+    env = dict(os.environ, TRITON_INTERPRET='1', PYTHONPATH=path)
+    result = subprocess.run([sys.executable, '-c', CHECK], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'MISMATCHES []' in result.stdout, result.stdout
+
+
+def test_conv_act_and_residual_on_cpu_are_the_separate_ops():
+    torch.manual_seed(0)
+    conv = Conv2d(4, 4, 3, 1, 1)
+    x, res = torch.randn(2, 4, 8, 8), torch.randn(2, 4, 8, 8)
+    with torch.no_grad():
+        assert not epilogue_usable(x)
+        assert torch.equal(conv(x, act='relu'), torch.relu(conv(x)))
+        assert torch.equal(conv(x, act='leaky_relu'),
+                           torch.nn.functional.leaky_relu(conv(x), 0.1))
+        assert torch.equal(conv(x, act='relu', residual=res), torch.relu(conv(x)) + res)
+        with pytest.raises(ValueError, match='act must be one of'):
+            conv(x, act='gelu')
+    with pytest.raises(ValueError, match='act must be one of'):
+        apply_epilogue(x.clone(), 'tanh')
+    with pytest.raises(TypeError, match='enabled must be a bool'):
+        set_fused_epilogue(1)
+
+
+@cuda
+@pytest.mark.parametrize('amp', [None, torch.bfloat16, torch.float16])
+def test_fused_network_equals_unfused(amp):
+    torch.manual_seed(0)
+    net = RealBasicVSRNet(mid_channels=16, num_propagation_blocks=2,
+                          num_cleaning_blocks=2).cuda().eval()
+    clip = torch.rand(1, 5, 3, 64, 96, device='cuda')
+    outs = []
+    for fused in (False, True):
+        previous = set_fused_epilogue(fused)
+        try:
+            with torch.no_grad(), torch.autocast('cuda', amp or torch.float32,
+                                                 enabled=amp is not None):
+                outs.append(net(clip))
+        finally:
+            set_fused_epilogue(previous)
+    assert torch.equal(outs[0], outs[1])
+
+
+@cuda
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_fused_kernel_on_gpu(dtype):
+    torch.manual_seed(0)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        for act in (None, 'relu', 'leaky_relu'):
+            y = torch.randn(2, 64, 45, 80, device='cuda').to(dtype)
+            y = y.contiguous(memory_format=layout)
+            bias, res = torch.randn(64, device='cuda'), torch.randn_like(y)
+            ref = apply_epilogue(y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)), act, res)
+            assert torch.equal(conv_epilogue(y.clone(), bias, act, res), ref), (layout, act)
