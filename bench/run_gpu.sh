@@ -27,6 +27,8 @@ run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/
   tests/test_models/test_archs/test_epilogue.py
 run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
   --frames 30 --repeat 5 --profile
+run bf16_realbasicvsr_cudnn_benchmark python3 bench/benchmark_bf16.py --device cuda \
+  --net realbasicvsr --frames 30 --repeat 5 --cudnn-benchmark
 run bf16_realbasicvsr_100 python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
   --frames 100 --repeat 3
 run train_stage1_bf16 python3 bench/benchmark_train.py --device cuda --stage 1 --frames 30 \

@@ -9,6 +9,7 @@ from mmengine.model.weight_init import kaiming_init
 from torch import Tensor
 
 from .conv import Conv2d
+from .epilogue import pixel_shuffle_epilogue
 
 
 def default_init_weights(module: nn.Module, scale: float = 1.0) -> None:
@@ -121,4 +122,7 @@ class PixelShufflePack(nn.Module):
 
     def forward(self, x: Tensor, act: Optional[str] = None) -> Tensor:
         """Conv, pixel shuffle; ``act`` (elementwise) is applied by the conv."""
+        if self.upsample_conv.fusable(x):  # bias, act and shuffle in one pass
+            return pixel_shuffle_epilogue(self.upsample_conv.conv_without_bias(x),
+                                          self.upsample_conv.bias, self.scale_factor, act)
         return F.pixel_shuffle(self.upsample_conv(x, act=act), self.scale_factor)

@@ -96,12 +96,21 @@ class Conv2d(nn.Conv2d):
 
     def forward(self, x: Tensor, act: Optional[str] = None,
                 residual: Optional[Tensor] = None) -> Tensor:
-        if self.bias is not None and self.padding_mode == 'zeros' and epilogue_usable(x):
-            y = F.conv2d(x, self.weight, None, self.stride, self.padding, self.dilation,
-                         self.groups)
-            return conv_epilogue(y, self.bias, act, residual)
+        if self.fusable(x):
+            return conv_epilogue(self.conv_without_bias(x), self.bias, act, residual)
         y = super().forward(x) if not self.uses_nnpack(x) else self._nnpack_forward(x)
         return y if act is None and residual is None else apply_epilogue(y, act, residual)
+
+    def fusable(self, x: Tensor) -> bool:
+        """Whether ``forward(x)`` fuses bias, activation and residual (``epilogue.py``)."""
+        if self.bias is None or self.padding_mode != 'zeros' or x.dim() != 4:
+            return False
+        pixels = x.shape[2] * x.shape[3] // (self.stride[0] * self.stride[1])
+        return epilogue_usable(x, x.shape[0] * self.out_channels * pixels)
+
+    def conv_without_bias(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight, None, self.stride, self.padding, self.dilation,
+                        self.groups)
 
     def _nnpack_forward(self, x: Tensor) -> Tensor:
         weight = self.weight.contiguous()

@@ -15,6 +15,8 @@ from typing import Callable, Dict, Iterable, Tuple
 import torch
 from torch import Tensor
 
+from .epilogue import fused_scope
+
 MAX_GRAPHS = 16  # captures kept per cache; more are dropped oldest first
 
 
@@ -33,12 +35,14 @@ def _capture(fn: Callable[..., Tensor], inputs: Tuple[Tensor, ...],
            if amp_dtype is not None else nullcontext())
     stream = torch.cuda.Stream(inputs[0].device)
     stream.wait_stream(torch.cuda.current_stream(inputs[0].device))
-    with torch.cuda.stream(stream), amp:  # warm-up: library handles, algorithm choice
+    # warm-up (library handles, algorithm choice, Triton compilation), then capture;
+    # the fused conv epilogues launch little, so a graph holds them at any size
+    with torch.cuda.stream(stream), amp, fused_scope():
         for _ in range(2):
             fn(*static_inputs)
     torch.cuda.current_stream(inputs[0].device).wait_stream(stream)
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph, capture_error_mode='thread_local'), amp:
+    with torch.cuda.graph(graph, capture_error_mode='thread_local'), amp, fused_scope():
         static_output = fn(*static_inputs)
     return graph, static_inputs, static_output
 

@@ -5,11 +5,15 @@ strided one: on an H200 it took 18 us per 180x320x64 bf16 tensor, a quarter of
 the bf16 inference time (docs/benchmarks.md); the activation and the residual add
 are one more pass each. ``conv_epilogue`` does the three in one vectorised Triton
 kernel, rounding after each step as the separate ops do, so the output equals
-theirs bit for bit. Used without autograd on CUDA tensors; everywhere else (and
-with ``MMRBVSR_FUSED_EPILOGUE=0``) the usual ops run.
+theirs bit for bit; ``pixel_shuffle_epilogue`` also writes the result pixel-shuffled
+(channels-last), replacing the strided copy of ``F.pixel_shuffle``. Used without
+autograd on CUDA tensors, inside a CUDA graph's capture (``fused_scope``) or on
+large tensors (a Triton launch costs more CPU time than PyTorch's); everywhere else
+(and with ``MMRBVSR_FUSED_EPILOGUE=0``) the usual ops run.
 """
 import os
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +28,12 @@ except ImportError:  # pragma: no cover - triton ships with PyTorch's CUDA wheel
 ACTIVATIONS = {None: 0, 'relu': 1, 'leaky_relu': 2}
 LEAKY_SLOPE = 0.1  # BasicVSR's LeakyReLU
 BLOCK = 2048
+# outside a graph capture, conv outputs from this many elements (360x640x64) are fused
+EAGER_MIN_NUMEL = 2**23
 
 _enabled = os.environ.get('MMRBVSR_FUSED_EPILOGUE', '1').strip().lower() not in (
     '0', 'false', 'off')
+_scope = 0
 
 if triton is not None:
 
@@ -53,6 +60,32 @@ if triton is not None:
             y = y + tl.load(res_ptr + offs, mask=mask, other=0.).to(tl.float32)
         tl.store(y_ptr + offs, y.to(dtype), mask=mask)
 
+    @triton.jit
+    def _pixel_shuffle_kernel(y_ptr, bias_ptr, out_ptr, numel, channels, height, width,
+                              R: tl.constexpr, ACT: tl.constexpr, SLOPE: tl.constexpr,
+                              BLOCK: tl.constexpr):
+        # out (n, channels, height*R, width*R) channels-last from y (n, channels*R*R,
+        # height, width) channels-last: out[., c, h*R+i, w*R+j] = y[., c*R*R+i*R+j, h, w]
+        offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+        mask = offs < numel
+        c = offs % channels
+        t = offs // channels
+        wo = t % (width * R)
+        t = t // (width * R)
+        ho = t % (height * R)
+        n = t // (height * R)
+        ci = c * (R * R) + (ho % R) * R + wo % R
+        src = ((n * height + ho // R) * width + wo // R) * (channels * R * R) + ci
+        dtype = y_ptr.dtype.element_ty
+        y = tl.load(y_ptr + src, mask=mask, other=0.).to(tl.float32)
+        b = tl.load(bias_ptr + ci, mask=mask, other=0.).to(dtype).to(tl.float32)
+        y = (y + b).to(dtype).to(tl.float32)
+        if ACT == 1:
+            y = tl.where(y < 0, 0., y)
+        elif ACT == 2:
+            y = tl.where(y > 0, y, y * SLOPE)
+        tl.store(out_ptr + offs, y.to(dtype), mask=mask)
+
 
 def set_fused_epilogue(enabled: bool) -> bool:
     """Enables or disables the fused path; returns the previous setting."""
@@ -63,9 +96,22 @@ def set_fused_epilogue(enabled: bool) -> bool:
     return previous
 
 
-def epilogue_usable(x: Tensor) -> bool:
-    """Whether a conv on ``x`` takes the fused path: CUDA, no autograd, Triton."""
-    return _enabled and triton is not None and x.is_cuda and not torch.is_grad_enabled()
+@contextmanager
+def fused_scope() -> Iterator[None]:
+    """Fuses every epilogue meanwhile (a graph's warm-up and capture)."""
+    global _scope
+    _scope += 1
+    try:
+        yield
+    finally:
+        _scope -= 1
+
+
+def epilogue_usable(x: Tensor, out_numel: int) -> bool:
+    """Whether a conv on ``x`` with an output of ``out_numel`` elements takes the fused
+    path: CUDA, no autograd, Triton, and in ``fused_scope`` or a large output."""
+    return (_enabled and triton is not None and x.is_cuda and not torch.is_grad_enabled()
+            and (_scope > 0 or out_numel >= EAGER_MIN_NUMEL))
 
 
 def apply_epilogue(y: Tensor, act: Optional[str] = None,
@@ -112,3 +158,31 @@ def conv_epilogue(y: Tensor, bias: Tensor, act: Optional[str] = None,
         ACT=ACTIVATIONS[act], HAS_RESIDUAL=residual is not None, SLOPE=LEAKY_SLOPE,
         BLOCK=BLOCK)
     return y
+
+
+def pixel_shuffle_epilogue(y: Tensor, bias: Tensor, scale: int,
+                           act: Optional[str] = None) -> Tensor:
+    """``F.pixel_shuffle(apply_epilogue(y + bias, act), scale)`` in one pass.
+
+    Args:
+        y (Tensor): A conv's output without bias ``(n, c*s*s, h, w)`` on CUDA.
+        bias (Tensor): The bias ``(c*s*s,)``.
+        scale (int): The pixel-shuffle factor ``s``.
+        act (str, optional): ``'relu'``, ``'leaky_relu'`` (slope 0.1) or None.
+
+    Returns:
+        Tensor: ``(n, c, s*h, s*w)``, channels-last (a new tensor).
+    """
+    if act not in ACTIVATIONS:
+        raise ValueError(f'act must be one of {list(ACTIVATIONS)}, got {act!r}')
+    n, cs, h, w = y.shape
+    if not y.is_contiguous(memory_format=torch.channels_last) or y.numel() == 0:
+        return F.pixel_shuffle(
+            apply_epilogue(y.add_(bias.to(y.dtype).view(1, -1, 1, 1)), act), scale)
+    out = torch.empty(n, cs // scale**2, h * scale, w * scale, dtype=y.dtype,
+                      device=y.device, memory_format=torch.channels_last)
+    numel = out.numel()
+    _pixel_shuffle_kernel[(triton.cdiv(numel, BLOCK), )](
+        y, bias, out, numel, out.shape[1], h, w, R=scale, ACT=ACTIVATIONS[act],
+        SLOPE=LEAKY_SLOPE, BLOCK=BLOCK)
+    return out

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from mmrbvsr.models.archs.epilogue import (
     apply_epilogue,
     conv_epilogue,
     epilogue_usable,
+    fused_scope,
+    pixel_shuffle_epilogue,
     set_fused_epilogue,
 )
 
@@ -27,7 +30,9 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GP
 
 CHECK = textwrap.dedent('''
     import torch
-    from mmrbvsr.models.archs.epilogue import apply_epilogue, conv_epilogue
+    import torch.nn.functional as F
+    from mmrbvsr.models.archs.epilogue import (apply_epilogue, conv_epilogue,
+                                               pixel_shuffle_epilogue)
     torch.manual_seed(0)
     bad = []
     for dtype in (torch.float32, torch.float16):
@@ -45,6 +50,13 @@ CHECK = textwrap.dedent('''
                         torch.equal(out.isnan(), ref.isnan())
                     if not same:
                         bad.append((dtype, layout, act, residual))
+            y = torch.randn(2, 3 * 4, 5, 7).to(dtype).contiguous(memory_format=layout)
+            bias = torch.randn(12)
+            ref = F.pixel_shuffle(apply_epilogue(
+                y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)), act), 2)
+            out = pixel_shuffle_epilogue(y.clone(), bias, 2, act)
+            if not torch.equal(out, ref) or out.shape != (2, 3, 10, 14):
+                bad.append(('pixel_shuffle', dtype, layout, act))
     print('MISMATCHES', bad)
 ''')
 
@@ -64,7 +76,7 @@ def test_conv_act_and_residual_on_cpu_are_the_separate_ops():
     conv = Conv2d(4, 4, 3, 1, 1)
     x, res = torch.randn(2, 4, 8, 8), torch.randn(2, 4, 8, 8)
     with torch.no_grad():
-        assert not epilogue_usable(x)
+        assert not epilogue_usable(x, 2**30)
         assert torch.equal(conv(x, act='relu'), torch.relu(conv(x)))
         assert torch.equal(conv(x, act='leaky_relu'),
                            torch.nn.functional.leaky_relu(conv(x), 0.1))
@@ -85,15 +97,15 @@ def test_fused_network_equals_unfused(amp):
                           num_cleaning_blocks=2).cuda().eval()
     clip = torch.rand(1, 5, 3, 64, 96, device='cuda')
     outs = []
-    for fused in (False, True):
+    for fused, scope in ((False, nullcontext()), (True, nullcontext()), (True, fused_scope())):
         previous = set_fused_epilogue(fused)
-        try:
-            with torch.no_grad(), torch.autocast('cuda', amp or torch.float32,
-                                                 enabled=amp is not None):
+        try:  # in fused_scope every conv is fused, the pixel shuffles too
+            with torch.no_grad(), scope, torch.autocast('cuda', amp or torch.float32,
+                                                        enabled=amp is not None):
                 outs.append(net(clip))
         finally:
             set_fused_epilogue(previous)
-    assert torch.equal(outs[0], outs[1])
+    assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], outs[2])
 
 
 @cuda
@@ -107,3 +119,8 @@ def test_fused_kernel_on_gpu(dtype):
             bias, res = torch.randn(64, device='cuda'), torch.randn_like(y)
             ref = apply_epilogue(y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)), act, res)
             assert torch.equal(conv_epilogue(y.clone(), bias, act, res), ref), (layout, act)
+            y = y[:, :48].contiguous(memory_format=layout)
+            ref = torch.nn.functional.pixel_shuffle(apply_epilogue(
+                y.clone().add_(bias[:48].to(dtype).view(1, -1, 1, 1)), act), 4)
+            out = pixel_shuffle_epilogue(y.clone(), bias[:48], 4, act)
+            assert torch.equal(out, ref), ('pixel_shuffle', layout, act)
