@@ -79,16 +79,16 @@ class BasicVSRNet(BaseModule):
         spynet_pretrained (str, optional): Path or URL of a SPyNet checkpoint.
             Default: None.
         upscale_factor (int): 4 or 2. Default: 4.
-        cuda_graphs (bool): On a GPU without autograd, replay each propagation
-            step (warp, concatenation, residual blocks) from a CUDA graph captured
-            on its first use (``cuda_graph.py``): same output, far fewer launches.
-            Default: True.
         recon_pixels (int): LR pixels (clips x frames x h x w) reconstructed per
             batched call, at least one frame: frames are batched where they are
             small (training crops), one at a time where they are large, which bounds
             the memory of the HR features. Default: 16384 (4 frames of 64x64; a
             30-frame stage-1 step took 25.0 s with it, 28.2 s with 16 frames and
             25.2 s with one frame per call on a 2-core CPU).
+        cuda_graphs (bool): On a GPU without autograd, replay each propagation
+            step (warp, concatenation, residual blocks) from a CUDA graph captured
+            on its first use (``cuda_graph.py``): same output, far fewer launches.
+            Default: True.
         init_cfg (dict, optional): MMEngine initialisation config. Default: None.
     """
 

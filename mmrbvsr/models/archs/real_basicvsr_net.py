@@ -43,6 +43,8 @@ class RealBasicVSRNet(BaseModule):
             Default: False.
         max_cleaning_passes (int): Most cleaning passes (MMagic hard-codes 3). Default: 3.
         upscale_factor (int): 4 (the released models) or 2. Default: 4.
+        cuda_graphs (bool): Replay the propagation steps from CUDA graphs on a GPU
+            without autograd (see ``BasicVSRNet``). Default: True.
         init_cfg (dict, optional): MMEngine initialisation config. Default: None.
 
     Examples:
@@ -64,6 +66,7 @@ class RealBasicVSRNet(BaseModule):
                  is_sequential_cleaning: bool = False,
                  max_cleaning_passes: int = 3,
                  upscale_factor: int = 4,
+                 cuda_graphs: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not dynamic_refine_thres >= 0:
@@ -92,7 +95,7 @@ class RealBasicVSRNet(BaseModule):
 
         self.basicvsr = BasicVSRNet(
             mid_channels, num_propagation_blocks, spynet_pretrained,
-            upscale_factor=upscale_factor)
+            upscale_factor=upscale_factor, cuda_graphs=cuda_graphs)
         self.basicvsr.spynet.requires_grad_(False)
 
     def _clean_once(self, lqs: Tensor) -> Tuple[Tensor, Tensor]:

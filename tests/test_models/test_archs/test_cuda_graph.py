@@ -17,14 +17,14 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GP
 
 def small_net(cuda_graphs: bool = True) -> RealBasicVSRNet:
     torch.manual_seed(0)
-    net = RealBasicVSRNet(mid_channels=16, num_propagation_blocks=2, num_cleaning_blocks=2)
-    net.basicvsr.cuda_graphs = cuda_graphs
-    return net.eval()
+    return RealBasicVSRNet(mid_channels=16, num_propagation_blocks=2, num_cleaning_blocks=2,
+                           cuda_graphs=cuda_graphs).eval()
 
 
 def test_cuda_graphs_argument_and_cache_copies():
     with pytest.raises(TypeError, match='cuda_graphs'):
         BasicVSRNet(mid_channels=8, num_blocks=1, cuda_graphs='yes')
+    assert not small_net(cuda_graphs=False).basicvsr.cuda_graphs
     cache = GraphCache(a=1)
     assert copy.deepcopy(cache) == {} and isinstance(copy.deepcopy(cache), GraphCache)
     assert pickle.loads(pickle.dumps(cache)) == {}
