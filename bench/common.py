@@ -72,7 +72,6 @@ def table(rows: Sequence[Sequence[object]],
     return '\n'.join(lines)
 
 
-
 class _MissingOps(types.ModuleType):
     """Stands in for mmcv's compiled ``_ext``: every op raises when called."""
 

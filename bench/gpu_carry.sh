@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Packs what the benchmarks need on a GPU box that has PyTorch but no package registry
-# (Python 3.12, torch with CUDA, numpy, opencv, torchvision) into .gpu/ (~5 MB):
+# (Python 3.12, torch with CUDA, numpy, opencv, torchvision) into .gpu/ (~41 MB):
 # pure-Python wheels of mmengine, mmagic and their small dependencies, and mmcv 2.1.0's
 # Python code without its compiled ops (MMagic's RealBasicVSR uses none of them; see
 # bench/common.py:import_mmagic_models), and the frames and weights the benchmarks read
-# (~40 MB). On the box, `bash bench/run_gpu.sh` installs it and runs the benchmarks.
+# (~38 of the 41 MB). On the box, `bash bench/run_gpu.sh` installs it and runs the benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu

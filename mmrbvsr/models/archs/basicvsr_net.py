@@ -142,7 +142,6 @@ class BasicVSRNet(BaseModule):
             if layer is not None:
                 to_channels_last(layer)
 
-        self.lrelu = nn.LeakyReLU(negative_slope=0.1, inplace=True)
         self._raised_warning = False
 
     @staticmethod

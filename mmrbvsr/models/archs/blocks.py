@@ -51,7 +51,6 @@ class ResidualBlockNoBN(nn.Module):
         self.res_scale = res_scale
         self.conv1 = Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
         self.conv2 = Conv2d(mid_channels, mid_channels, 3, 1, 1, bias=True)
-        self.relu = nn.ReLU(inplace=True)
         # scaled Kaiming init for residual paths (MSRResNet); EDSR-style keeps the default
         if res_scale == 1.0:
             default_init_weights(self.conv1, 0.1)

@@ -114,16 +114,26 @@ def epilogue_usable(x: Tensor, out_numel: int) -> bool:
             and (_scope > 0 or out_numel >= EAGER_MIN_NUMEL))
 
 
+def check_act(act: Optional[str]) -> None:
+    if act not in ACTIVATIONS:
+        raise ValueError(f'act must be one of {list(ACTIVATIONS)}, got {act!r}')
+
+
 def apply_epilogue(y: Tensor, act: Optional[str] = None,
                    residual: Optional[Tensor] = None) -> Tensor:
     """The activation (in place) and residual add (in place) with PyTorch's ops."""
+    check_act(act)
     if act == 'relu':
         y = F.relu(y, inplace=True)
     elif act == 'leaky_relu':
         y = F.leaky_relu(y, LEAKY_SLOPE, inplace=True)
-    elif act is not None:
-        raise ValueError(f'act must be one of {list(ACTIVATIONS)}, got {act!r}')
     return y if residual is None else y.add_(residual)
+
+
+def _unfused(y: Tensor, bias: Tensor, act: Optional[str],
+             residual: Optional[Tensor] = None) -> Tensor:
+    """What the kernels compute, with PyTorch's ops (for layouts they do not take)."""
+    return apply_epilogue(y.add_(bias.to(y.dtype).view(1, -1, 1, 1)), act, residual)
 
 
 def conv_epilogue(y: Tensor, bias: Tensor, act: Optional[str] = None,
@@ -141,13 +151,12 @@ def conv_epilogue(y: Tensor, bias: Tensor, act: Optional[str] = None,
     Returns:
         Tensor: ``y``.
     """
-    if act not in ACTIVATIONS:
-        raise ValueError(f'act must be one of {list(ACTIVATIONS)}, got {act!r}')
+    check_act(act)
     channels_last = y.is_contiguous(memory_format=torch.channels_last)
     if y.dim() != 4 or not (y.is_contiguous() or channels_last) or (
             residual is not None and (residual.shape != y.shape
                                       or residual.stride() != y.stride())):
-        return apply_epilogue(y.add_(bias.to(y.dtype).view(1, -1, 1, 1)), act, residual)
+        return _unfused(y, bias, act, residual)
     numel = y.numel()
     if numel == 0:
         return y
@@ -173,12 +182,10 @@ def pixel_shuffle_epilogue(y: Tensor, bias: Tensor, scale: int,
     Returns:
         Tensor: ``(n, c, s*h, s*w)``, channels-last (a new tensor).
     """
-    if act not in ACTIVATIONS:
-        raise ValueError(f'act must be one of {list(ACTIVATIONS)}, got {act!r}')
+    check_act(act)
     n, cs, h, w = y.shape
     if not y.is_contiguous(memory_format=torch.channels_last) or y.numel() == 0:
-        return F.pixel_shuffle(
-            apply_epilogue(y.add_(bias.to(y.dtype).view(1, -1, 1, 1)), act), scale)
+        return F.pixel_shuffle(_unfused(y, bias, act), scale)
     out = torch.empty(n, cs // scale**2, h * scale, w * scale, dtype=y.dtype,
                       device=y.device, memory_format=torch.channels_last)
     numel = out.numel()
