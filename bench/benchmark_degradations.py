@@ -41,8 +41,8 @@ def parse_args() -> argparse.Namespace:
                    help='x264 preset for our pipelines (default: x264 default, as MMagic)')
     p.add_argument('--codec-threads', type=int, default=None,
                    help='codec threads for our pipelines (default: FFmpeg auto, as MMagic)')
-    p.add_argument('--normal-sampler', default=None, choices=['numpy', 'opencv'],
-                   help='normal sampler of our RandomNoise (default: numpy)')
+    p.add_argument('--normal-sampler', default=None, choices=['box_muller', 'numpy', 'opencv'],
+                   help='normal sampler of our RandomNoise (default: box_muller)')
     p.add_argument('--profile', action='store_true', help='also print time per transform')
     return p.parse_args()
 
@@ -192,7 +192,7 @@ def main() -> None:
     print(f'{ARGS.clips} clips of {ARGS.frames} frames {ARGS.crop}x{ARGS.crop} per pipeline, '
           f'timed interleaved; our x264 preset {ARGS.preset or "default (medium)"}, codec '
           f'threads {ARGS.codec_threads or "auto"}, normal sampler '
-          f'{ARGS.normal_sampler or "numpy (default)"}')
+          f'{ARGS.normal_sampler or "box_muller (default)"}')
     print(f'load average during the run: {os.getloadavg()[0]:.1f} (1 min)')
     print('clips per CPU-second (= clips/s per core when the cores are not shared; CPU time '
           'of all threads of the process) and wall-clock clips/s:')

@@ -151,11 +151,13 @@ def encode_decode_video(frames: Sequence[np.ndarray], codec: str, bitrate: int,
     Returns:
         list[np.ndarray]: The decoded HxWx3 uint8 frames.
     """
-    with zeroed_heap():
-        return _encode_decode_video(frames, codec, bitrate, preset, threads)
+    with zeroed_heap():  # libx264's unwritten reads; decoding needs no zeroing
+        buf = encode_video(frames, codec, bitrate, preset, threads)
+    return decode_video(buf, threads)
 
 
-def _encode_decode_video(frames, codec, bitrate, preset, threads):
+def encode_video(frames, codec, bitrate, preset=None, threads=None) -> io.BytesIO:
+    """The MP4 bytes of :func:`encode_decode_video` (same arguments)."""
     h, w = frames[0].shape[:2]
     buf = io.BytesIO()
     with av.open(buf, mode='w', format='mp4') as container:
@@ -171,6 +173,11 @@ def _encode_decode_video(frames, codec, bitrate, preset, threads):
             container.mux(stream.encode(av.VideoFrame.from_ndarray(img, format='rgb24')))
         container.mux(stream.encode(None))
     buf.seek(0)
+    return buf
+
+
+def decode_video(buf: io.BytesIO, threads: Optional[int] = None) -> List[np.ndarray]:
+    """Decode an MP4 video to HxWx3 uint8 RGB frames."""
     with av.open(buf, mode='r', format='mp4') as container:
         vstream = container.streams.video[0]
         if threads is not None:

@@ -10,19 +10,45 @@ from .random import RandomDegradation, check_choices, check_prob, check_range, r
 from .resize import to_uint8
 
 NOISE_TYPES = ('gaussian', 'poisson')
-NORMAL_SAMPLERS = ('opencv', 'numpy')
+NORMAL_SAMPLERS = ('box_muller', 'numpy', 'opencv')
 # ITU-R BT.601 luma, as cv2.COLOR_RGB2GRAY
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
+def box_muller(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` float32 N(0, 1) samples by the Box-Muller transform of ``rng``'s uniforms.
+
+    With 24-bit float32 uniforms u, v: ``sqrt(-2 log(1 - u)) * (cos, sin)(2 pi v)``,
+    one pair of normals per pair of uniforms; |x| <= sqrt(48 ln 2) = 5.77 (a tail of
+    8e-9). Vectorised float32 ufuncs: 2.3-3x faster than ``rng.standard_normal``.
+    """
+    m = (n + 1) // 2
+    u = rng.random(2 * m, dtype=np.float32)
+    r, theta = u[:m], u[m:]
+    np.subtract(np.float32(1), r, out=r)  # (0, 1]: log is finite
+    np.log(r, out=r)
+    r *= np.float32(-2)
+    np.sqrt(r, out=r)
+    theta *= np.float32(2 * np.pi)
+    out = np.empty(2 * m, dtype=np.float32)
+    np.cos(theta, out=out[:m])
+    np.sin(theta, out=out[m:])
+    out[:m] *= r
+    out[m:] *= r
+    return out[:n]
+
+
 def standard_normal(shape: Tuple[int, ...], rng: np.random.Generator,
-                    sampler: str = 'numpy') -> np.ndarray:
+                    sampler: str = 'box_muller') -> np.ndarray:
     """float32 N(0, 1) samples of ``shape``.
 
-    ``sampler='numpy'`` draws from ``rng``; ``'opencv'`` fills with ``cv2.randn`` from
-    OpenCV's per-thread generator (a ziggurat sampler, 2.7x faster), which the caller
-    seeds with ``cv2.setRNGSeed`` (see :meth:`RandomNoise.degrade`).
+    ``'box_muller'`` (:func:`box_muller`) and ``'numpy'`` (the generator's ziggurat)
+    draw from ``rng``; ``'opencv'`` fills with ``cv2.randn`` from OpenCV's per-thread
+    generator (a ziggurat sampler), which the caller seeds with ``cv2.setRNGSeed``
+    (see :meth:`RandomNoise.degrade`).
     """
+    if sampler == 'box_muller':
+        return box_muller(int(np.prod(shape)), rng).reshape(shape)
     if sampler == 'numpy':
         return rng.standard_normal(shape, dtype=np.float32)
     out = np.empty(shape, dtype=np.float32)
@@ -40,7 +66,7 @@ def _add_noise(img: np.ndarray, noise: np.ndarray) -> np.ndarray:
 
 
 def gaussian_noise(img: np.ndarray, sigma: float, gray: bool, rng: np.random.Generator,
-                   sampler: str = 'numpy') -> np.ndarray:
+                   sampler: str = 'box_muller') -> np.ndarray:
     """Add N(0, sigma^2) noise (0-255 units); gray noise is one plane for all channels.
 
     See :func:`standard_normal` for ``sampler``.
@@ -53,7 +79,7 @@ def gaussian_noise(img: np.ndarray, sigma: float, gray: bool, rng: np.random.Gen
 
 
 def poisson_sample(lam: np.ndarray, rng: np.random.Generator, exact_below: float = 1000.,
-                   sampler: str = 'numpy') -> np.ndarray:
+                   sampler: str = 'box_muller') -> np.ndarray:
     """Poisson(lam) samples as float32, exact where lam < ``exact_below``.
 
     Above it the rounded normal N(lam, lam) is used (skewness 1 / sqrt(lam) < 0.032),
@@ -75,7 +101,7 @@ def poisson_sample(lam: np.ndarray, rng: np.random.Generator, exact_below: float
 
 
 def poisson_noise(img: np.ndarray, scale: float, gray: bool, rng: np.random.Generator,
-                  exact_below: float = 1000., sampler: str = 'numpy') -> np.ndarray:
+                  exact_below: float = 1000., sampler: str = 'box_muller') -> np.ndarray:
     """Add ``scale`` times Poisson (shot) noise, as Real-ESRGAN / MMagic.
 
     The image is rounded to integers in [0, 255] and multiplied by ``vals``, the
@@ -111,16 +137,17 @@ class RandomNoise(RandomDegradation):
     :func:`poisson_sample`.
 
     The normals (Gaussian noise, approximated Poisson counts) come from the sample's
-    NumPy generator (``normal_sampler='numpy'``, the default) or from OpenCV's
-    ``cv2.randn`` (``'opencv'``, 2.7x faster), seeded once per clip and key from the
-    sample's generator. Both are standard normal ziggurat samplers; OpenCV's generator
-    has 32-bit seeds, so among ~1e5 noisy clips two may share a noise stream.
+    NumPy generator, by the Box-Muller transform of its uniforms
+    (``normal_sampler='box_muller'``, the default) or by its ziggurat (``'numpy'``,
+    2.3-3x slower), or from OpenCV's ``cv2.randn`` (``'opencv'``), seeded once per clip
+    and key from the sample's generator; OpenCV's generator has 32-bit seeds, so among
+    ~1e5 noisy clips two may share a noise stream.
 
     Args:
         params: ``noise_type``, ``noise_prob``, ``gaussian_sigma``,
             ``gaussian_gray_noise_prob``, ``poisson_scale``, ``poisson_gray_noise_prob``,
             ``gaussian_sigma_step``, ``poisson_scale_step`` (defaults 0), ``prob``,
-            ``poisson_exact_below``, ``normal_sampler`` (``'opencv'`` or ``'numpy'``).
+            ``poisson_exact_below``, ``normal_sampler`` (one of :data:`NORMAL_SAMPLERS`).
         keys: The results keys to degrade.
     """
 
@@ -144,7 +171,7 @@ class RandomNoise(RandomDegradation):
         if self.exact_below < 0:
             raise ValueError(f'RandomNoise poisson_exact_below must be >= 0, '
                              f'got {self.exact_below!r}')
-        self.sampler = params.get('normal_sampler', 'numpy')
+        self.sampler = params.get('normal_sampler', 'box_muller')
         if self.sampler not in NORMAL_SAMPLERS:
             raise ValueError(f'RandomNoise normal_sampler must be one of {NORMAL_SAMPLERS}, '
                              f'got {self.sampler!r}')
