@@ -10,7 +10,9 @@ all pipelines alike. Three pipelines:
 
 * ``mmagic``        MMagic's order and classes: mirror 15 -> 30 frames, USM, degrade 30;
 * ``ours``          the same work with mmrbvsr (USM on 15, mirror, degrade 30);
-* ``ours_mirror_after``  degrade the 15 loaded frames, then mirror (the option).
+* ``ours_mirror_after``  degrade the 15 loaded frames, then mirror (the option);
+* ``ours_<device>``  with ``--device``: ``ours`` with the frames as tensors on the device
+  (``degradations_gpu``): blur, resize, noise and JPEG batched there, the codec on the CPU.
 
 MMagic's ``RandomVideoCompression`` needs PyAV <= 12 (``pict_type='NONE'``); with a
 newer PyAV the MMagic pipeline is reported as failed.
@@ -43,6 +45,9 @@ def parse_args() -> argparse.Namespace:
                    help='codec threads for our pipelines (default: FFmpeg auto, as MMagic)')
     p.add_argument('--normal-sampler', default=None, choices=['box_muller', 'numpy', 'opencv'],
                    help='normal sampler of our RandomNoise (default: box_muller)')
+    p.add_argument('--device', default=None,
+                   help="also time ours with blur/resize/noise/JPEG on this torch device "
+                   "('cuda'; 'cpu' checks the path)")
     p.add_argument('--profile', action='store_true', help='also print time per transform')
     return p.parse_args()
 
@@ -64,7 +69,7 @@ import av  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from common import cpu_name  # noqa: E402  (bench/ is sys.path[0])
+from common import cpu_name, import_mmagic_transforms  # noqa: E402  (bench/ is sys.path[0])
 from mmengine import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
@@ -132,6 +137,12 @@ def build_pipelines(cfg: Config) -> dict:
             *ours,
             dict(type='mmrbvsr.MirrorSequence', keys=['img', 'gt', 'gt_unsharp']),
         ])
+    if ARGS.device:
+        assert ours[0]['type'] == 'CopyValues'  # frames to the device right after it
+        on_device = [ours[0], dict(type='mmrbvsr.FramesToTensor', keys=['img'],
+                                   device=ARGS.device), *ours[1:],
+                     dict(type='mmrbvsr.FramesToNumpy', keys=['img'])]
+        pipes[f'ours_{ARGS.device}'] = pipes['ours'][:3] + on_device
     if not ARGS.skip_mmagic:
         pipes = dict(
             mmagic=[
@@ -164,6 +175,8 @@ class Timer:
 
 def main() -> None:
     init_default_scope('mmagic')
+    if not ARGS.skip_mmagic:
+        import_mmagic_transforms()
     cfg = Config.fromfile(ARGS.config)
     pipes = build_pipelines(cfg)
     clips = load_clips(ARGS.clips + 1)
@@ -188,7 +201,9 @@ def main() -> None:
 
     print(f'machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {ARGS.cores} used '
           f'(affinity {sorted(os.sched_getaffinity(0))}); PyAV {av.__version__}, '
-          f'OpenCV {cv2.__version__}, numpy {np.__version__}')
+          f'OpenCV {cv2.__version__}, numpy {np.__version__}, torch {torch.__version__}')
+    if ARGS.device and torch.device(ARGS.device).type == 'cuda':
+        print(f'device: {torch.cuda.get_device_name(torch.device(ARGS.device))}')
     print(f'{ARGS.clips} clips of {ARGS.frames} frames {ARGS.crop}x{ARGS.crop} per pipeline, '
           f'timed interleaved; our x264 preset {ARGS.preset or "default (medium)"}, codec '
           f'threads {ARGS.codec_threads or "auto"}, normal sampler '
@@ -206,7 +221,7 @@ def main() -> None:
         print(f'{name:>18}: {rates[name]:7.3f} clips/CPU-s ({1000 / rates[name]:7.1f} CPU-ms/clip)'
               f', wall {wall[name]:7.3f} clips/s on {ARGS.cores} core(s), output {shapes[name]}')
     if 'mmagic' in rates:
-        for name in ('ours', 'ours_mirror_after'):
+        for name in [n for n in rates if n != 'mmagic']:
             print(f'speed-up {name} / mmagic: {rates[name] / rates["mmagic"]:.2f}x per CPU-second,'
                   f' {wall[name] / wall["mmagic"]:.2f}x wall')
     if ARGS.profile:

@@ -73,15 +73,16 @@ def table(rows: Sequence[Sequence[object]],
 
 
 class _MissingOps(types.ModuleType):
-    """Stands in for mmcv's compiled ``_ext``: every op raises when called."""
+    """Stands in for a missing module (mmcv's compiled ``_ext``, albumentations): every
+    function taken from it raises when called."""
 
     def __getattr__(self, name: str):
         if name.startswith('__'):
             raise AttributeError(name)
 
         def missing(*args, **kwargs):
-            raise RuntimeError(f'mmcv was installed without its compiled ops: {name} '
-                               'is not available (bench/gpu_carry.sh)')
+            raise RuntimeError(f'{self.__name__} is not installed here: {name} is not '
+                               'available (bench/gpu_carry.sh)')
 
         return missing
 
@@ -107,6 +108,23 @@ MMAGIC_MODULES = ('mmagic.structures', 'mmagic.models.archs.upsample',
                   'mmagic.models.base_models',
                   'mmagic.models.data_preprocessors', 'mmagic.models.losses',
                   'mmagic.models.editors.basicvsr', 'mmagic.models.editors.real_basicvsr')
+
+
+def import_mmagic_transforms() -> None:
+    """Imports MMagic 1.2.0's data transforms where albumentations is missing.
+
+    ``mmagic.datasets.transforms`` imports albumentations for two transforms the
+    benchmarks do not use; a placeholder stands in where it is not installed (the GPU
+    box), and numpy 2 gets back ``np.bool8``.
+    """
+    import numpy as np
+    if not hasattr(np, 'bool8'):
+        np.bool8 = np.bool_
+    try:
+        import albumentations  # noqa: F401
+    except ImportError:
+        sys.modules['albumentations'] = _MissingOps('albumentations')
+    importlib.import_module('mmagic.datasets.transforms')
 
 
 def import_mmagic_models() -> None:

@@ -5,6 +5,8 @@
 # Python code without its compiled ops (MMagic's RealBasicVSR uses none of them; see
 # bench/common.py:import_mmagic_models), and the frames and weights the benchmarks read
 # (~38 of the 41 MB). On the box, `bash bench/run_gpu.sh` installs it and runs the benchmarks.
+# WITH_AV=1 packs PyAV 12.3.0 for the box's Python 3.12 instead of the BasicVSR weights
+# (~52 MB: a call carries at most 64 MiB), for run_gpu.sh's `degradations` step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
@@ -30,5 +32,10 @@ fi
 # the benchmarks' inputs: ../shared does not travel to the box
 mkdir -p "$out/shared/data" "$out/shared/weights"
 cp -r ../shared/data/realbasicvsr_demo_000 "$out/shared/data/"
-cp ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/"
+if [ "${WITH_AV:-0}" = 1 ]; then  # the codec for the degradation benchmark
+  python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.12 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$out/whl" av==12.3.0
+else
+  cp ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/"
+fi
 du -sh "$out"

@@ -24,7 +24,10 @@ run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
 }
 # STEPS="tests bf16_basicvsr ..." runs only those
 run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py \
-  tests/test_models/test_archs/test_epilogue.py
+  tests/test_models/test_archs/test_epilogue.py tests/test_datasets/test_transforms/test_tensor_ops.py
+# needs PyAV: a kit packed with WITH_AV=1 bash bench/gpu_carry.sh
+run degradations python3 bench/benchmark_degradations.py --cores 1 --clips 60 --device cuda \
+  --profile
 run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
   --frames 30 --repeat 5 --profile
 run bf16_realbasicvsr_cudnn_benchmark python3 bench/benchmark_bf16.py --device cuda \

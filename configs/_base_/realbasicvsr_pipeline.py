@@ -13,6 +13,13 @@
 #                                both are train_pipeline.
 #   degradations                 the degradation transforms alone (CopyValues .. Clip),
 #                                shared by both pipelines.
+#   degradations_gpu / train_pipeline_gpu
+#                                the same degradations with the frames as CUDA tensors
+#                                from FramesToTensor on: blur, resize, noise, JPEG and
+#                                clip run batched on the GPU, only the codec on the CPU.
+#                                Needs CUDA in the process that runs the pipeline: a
+#                                dataloader with num_workers=0, or workers started with
+#                                multiprocessing_context='spawn'.
 #   reds_train_dataset           MMagic's BasicFramesDataset on REDS train_sharp_sub
 #                                (480x480 sub-images), 15 frames per sample.
 #   num_input_frames, gt_crop_size, scale
@@ -167,6 +174,20 @@ train_pipeline = [
     *_load,
     dict(type='mmrbvsr.MirrorSequence', keys=['gt', 'gt_unsharp']),
     *degradations,
+    dict(type='PackInputs'),
+]
+
+degradations_gpu = [
+    degradations[0],
+    dict(type='mmrbvsr.FramesToTensor', keys=['img'], device='cuda'),
+    *degradations[1:],
+    dict(type='mmrbvsr.FramesToNumpy', keys=['img']),
+]
+
+train_pipeline_gpu = [
+    *_load,
+    dict(type='mmrbvsr.MirrorSequence', keys=['gt', 'gt_unsharp']),
+    *degradations_gpu,
     dict(type='PackInputs'),
 ]
 

@@ -1,4 +1,5 @@
-"""bench/common.py: MMagic's RealBasicVSR imported without mmcv's compiled ops or diffusers.
+"""bench/common.py: MMagic's RealBasicVSR imported without mmcv's compiled ops or diffusers,
+and its data transforms without albumentations.
 
 This is how the GPU box (bench/gpu_carry.sh) runs MMagic's baseline; here the compiled
 ops exist, so the test hides them (and diffusers) and checks that MMagic's modules still
@@ -43,5 +44,36 @@ def test_mmagic_realbasicvsr_without_mmcv_ops_or_diffusers():
                             timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'shape (1, 2, 3, 128, 128) L1Loss UNetDiscriminatorWithSpectralNorm' in result.stdout
-    assert 'op error: mmcv was installed without its compiled ops: ' \
-        'modulated_deform_conv_forward' in result.stdout
+    assert 'op error: mmcv._ext is not installed here: modulated_deform_conv_forward ' \
+        'is not available' in result.stdout
+
+
+TRANSFORMS_SCRIPT = textwrap.dedent('''
+    import sys
+    sys.modules['albumentations'] = None  # as on the GPU box
+    sys.path.insert(0, {bench!r})
+    from common import import_mmagic_transforms
+    import_mmagic_transforms()
+    import numpy as np
+    from mmagic.registry import TRANSFORMS
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        t = TRANSFORMS.build(dict(type='RandomJPEGCompression', params=dict(quality=[50, 50]),
+                                  keys=['img']))
+    out = t(dict(img=[np.full((16, 16, 3), 100, np.float32)]))['img'][0]
+    print('jpeg', out.shape, int(np.abs(out.astype(float) - 100).max()))
+    import albumentations
+    try:
+        albumentations.Compose()
+    except RuntimeError as e:
+        print('albu error:', e)
+''')
+
+
+def test_mmagic_transforms_without_albumentations():
+    script = TRANSFORMS_SCRIPT.format(bench=str(REPO / 'bench'))
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'jpeg (16, 16, 3) ' in result.stdout
+    assert 'albu error: albumentations is not installed here: Compose' in result.stdout

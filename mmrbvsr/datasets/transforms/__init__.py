@@ -7,6 +7,7 @@ from .compression import (
                           encode_decode_video,
                           jpeg_compress,
 )
+from .device import FramesToNumpy, FramesToTensor
 from .noise import RandomNoise, gaussian_noise, poisson_noise
 from .random import SetRandomGenerator, get_rng, random_walk
 from .resize import RandomResize
@@ -18,5 +19,6 @@ __all__ = [
     'SetRandomGenerator', 'get_rng', 'random_walk', 'RandomBlur', 'make_kernel',
     'circular_lowpass_kernel', 'RandomResize', 'RandomNoise', 'gaussian_noise', 'poisson_noise',
     'RandomJPEGCompression', 'RandomVideoCompression', 'jpeg_compress', 'encode_decode_video',
-    'UnsharpMasking', 'unsharp_mask', 'MirrorSequence', 'DegradationsWithShuffle', 'Clip'
+    'UnsharpMasking', 'unsharp_mask', 'MirrorSequence', 'DegradationsWithShuffle', 'Clip',
+    'FramesToTensor', 'FramesToNumpy'
 ]

@@ -7,6 +7,7 @@ from scipy import special
 
 from mmrbvsr.registry import TRANSFORMS
 
+from . import tensor_ops
 from .random import RandomDegradation, check_choices, check_range, random_walk
 
 KERNEL_TYPES = ('iso', 'aniso', 'generalized_iso', 'generalized_aniso', 'plateau_iso',
@@ -255,4 +256,7 @@ class RandomBlur(RandomDegradation):
 
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:
         kernels = self.kernels(self.sample(len(imgs), rng))
+        if tensor_ops.is_tensor_clip(imgs):
+            return tensor_ops.blur_frames(
+                imgs, [k if sep is None else sep[0] @ sep[1].T for k, sep in kernels])
         return [filter_frame(img, k, sep) for img, (k, sep) in zip(imgs, kernels)]

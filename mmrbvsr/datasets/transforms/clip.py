@@ -2,6 +2,7 @@
 from typing import Sequence
 
 import numpy as np
+import torch
 from mmcv.transforms import BaseTransform
 
 from mmrbvsr.registry import TRANSFORMS
@@ -24,13 +25,16 @@ class Clip(BaseTransform):
         self.round = round
 
     def _clip(self, img: np.ndarray) -> np.ndarray:
+        if torch.is_tensor(img):
+            out = img.float().clamp(0, 255)
+            return out.round_() if self.round else out
         out = np.clip(img.astype(np.float32, copy=False), 0, 255)
         return np.rint(out, out=out) if self.round else out
 
     def transform(self, results: dict) -> dict:
         for key in self.keys:
             imgs = results[key]
-            results[key] = (self._clip(imgs) if isinstance(imgs, np.ndarray) else
+            results[key] = (self._clip(imgs) if isinstance(imgs, (np.ndarray, torch.Tensor)) else
                             [self._clip(x) for x in imgs])
         return results
 

@@ -8,10 +8,12 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+import torch
 from mmengine.logging import print_log
 
 from mmrbvsr.registry import TRANSFORMS
 
+from . import tensor_ops
 from .random import RandomDegradation, check_choices, check_range
 from .resize import resize_frames, to_uint8
 
@@ -109,7 +111,10 @@ class RandomJPEGCompression(RandomDegradation):
         return np.asarray(q, dtype=np.int64)
 
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:
-        return [jpeg_compress(img, q) for img, q in zip(imgs, self.sample(len(imgs), rng))]
+        qualities = self.sample(len(imgs), rng)
+        if tensor_ops.is_tensor_clip(imgs):
+            return tensor_ops.jpeg_compress(imgs, qualities)
+        return [jpeg_compress(img, q) for img, q in zip(imgs, qualities)]
 
 
 def rgb_array(frame) -> np.ndarray:
@@ -254,10 +259,16 @@ class RandomVideoCompression(RandomDegradation):
 
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:
         codec, bitrate = self.sample(rng)
-        sizes = [img.shape[:2] for img in imgs]
+        on_device = tensor_ops.is_tensor_clip(imgs)
+        sizes = [tensor_ops.frame_hw(img) for img in imgs]
         size = (_even(sizes[0][0]), _even(sizes[0][1]))
-        frames = resize_frames([to_uint8(img) for img in imgs], [size] * len(imgs),
-                               cv2.INTER_LINEAR)
+        if on_device:  # resized on the device, one copy to the host for the codec
+            x = torch.stack(tensor_ops.resize_frames(imgs, [size] * len(imgs), cv2.INTER_LINEAR))
+            frames = list(tensor_ops.round_uint8(x).to(torch.uint8).permute(0, 2, 3, 1).cpu()
+                          .numpy())
+        else:
+            frames = resize_frames([to_uint8(img) for img in imgs], [size] * len(imgs),
+                                   cv2.INTER_LINEAR)
         try:
             out = encode_decode_video(frames, codec, bitrate, self.preset, self.threads)
             if len(out) != len(frames):
@@ -268,7 +279,13 @@ class RandomVideoCompression(RandomDegradation):
                       f'{len(frames)} frames of {size} ({type(e).__name__}: {e}); '
                       f'clip left uncompressed ({self.num_failures} failures so far)',
                       logger='current', level=logging.WARNING)
-            return [img.astype(np.float32) for img in imgs]
+            return imgs if on_device else [img.astype(np.float32) for img in imgs]
+        if on_device:
+            x = torch.from_numpy(np.stack(out)).to(imgs[0].device).permute(0, 3, 1, 2).float()
+            out = list(x.unbind(0))
+            if self.frame_size == 'restore':
+                out = tensor_ops.resize_frames(out, sizes, cv2.INTER_LINEAR)
+            return out
         if self.frame_size == 'restore':
             out = resize_frames(out, sizes, cv2.INTER_LINEAR)
         return [o.astype(np.float32) for o in out]

@@ -6,6 +6,7 @@ import numpy as np
 
 from mmrbvsr.registry import TRANSFORMS
 
+from . import tensor_ops
 from .random import RandomDegradation, check_choices, check_prob, check_range, random_walk
 from .resize import to_uint8
 
@@ -185,6 +186,11 @@ class RandomNoise(RandomDegradation):
 
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:
         s = self.sample(len(imgs), rng)
+        if tensor_ops.is_tensor_clip(imgs):  # torch's normal and exact Poisson samplers
+            gen = tensor_ops.torch_generator(rng, imgs[0].device)
+            fn = (tensor_ops.gaussian_noise
+                  if s['noise_type'] == 'gaussian' else tensor_ops.poisson_noise)
+            return fn(imgs, s['levels'], s['gray'], gen)
         if self.sampler == 'opencv':  # one OpenCV stream per clip, keyed by the sample
             cv2.setRNGSeed(int(rng.integers(2**31)))
         if s['noise_type'] == 'gaussian':

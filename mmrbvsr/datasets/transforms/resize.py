@@ -6,6 +6,7 @@ import numpy as np
 
 from mmrbvsr.registry import TRANSFORMS
 
+from . import tensor_ops
 from .random import RandomDegradation, check_choices, check_range, random_walk
 
 INTERPOLATIONS = dict(bilinear=cv2.INTER_LINEAR, bicubic=cv2.INTER_CUBIC, area=cv2.INTER_AREA,
@@ -94,6 +95,7 @@ class RandomResize(RandomDegradation):
         return dict(interpolation=opt, sizes=sizes, scales=scales)
 
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:
-        h, w = imgs[0].shape[:2]
+        h, w = tensor_ops.frame_hw(imgs[0])
         s = self.sample(len(imgs), h, w, rng)
-        return resize_frames(imgs, s['sizes'], INTERPOLATIONS[s['interpolation']])
+        fn = tensor_ops.resize_frames if tensor_ops.is_tensor_clip(imgs) else resize_frames
+        return fn(imgs, s['sizes'], INTERPOLATIONS[s['interpolation']])
