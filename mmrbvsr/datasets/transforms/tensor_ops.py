@@ -14,8 +14,9 @@ same parameters from the sample's generator as on NumPy frames.
   tables, orthonormal 8x8 DCT, fancy chroma upsampling); it stays within about 1 level of
   libjpeg's integer codec (tested against ``cv2.imencode``).
 """
+import contextlib
 import functools
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -59,9 +60,19 @@ def round_uint8(x: torch.Tensor) -> torch.Tensor:
     return torch.round(x).clamp_(0, 255)
 
 
-def fp32_exact():
-    """No TF32 inside (cuDNN convolutions would round the blur to 10-bit mantissas)."""
-    return torch.backends.cudnn.flags(enabled=torch.backends.cudnn.enabled, allow_tf32=False)
+@contextlib.contextmanager
+def fp32_exact(device: torch.device) -> Iterator[None]:
+    """No TF32 in CUDA convolutions and matmuls inside (it rounds to 10-bit mantissas,
+    ~0.1 level at 255); the previous settings come back after."""
+    if device.type != 'cuda':
+        yield
+        return
+    conv, mm = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = conv, mm
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,7 +99,7 @@ def blur_frames(imgs: Frames, kernels: Sequence[np.ndarray]) -> Frames:
         x = x.index_select(2, iy).index_select(3, ix).reshape(1, n * c, h + 2 * r, w + 2 * r)
         weight = k[:, None].expand(n, c, 2 * r + 1, 2 * r + 1).reshape(n * c, 1, 2 * r + 1,
                                                                        2 * r + 1)
-        with fp32_exact():
+        with fp32_exact(x.device):
             y = F.conv2d(x, weight, groups=n * c)
         out += list(y.view(n, c, h, w).unbind(0))
     return out
@@ -120,7 +131,8 @@ def resize_frames(imgs: Frames, sizes: Sequence[Tuple[int, int]],
         wy = resize_weights(h_in, h, interpolation, w > w_in)
         wx = resize_weights(w_in, w, interpolation, h > h_in)
         wy, wx = (torch.from_numpy(m).to(img.device) for m in (wy, wx))
-        out.append(torch.matmul(torch.matmul(wy, img), wx.t()))
+        with fp32_exact(img.device):
+            out.append(torch.matmul(torch.matmul(wy, img), wx.t()))
     return out
 
 
@@ -204,7 +216,7 @@ def jpeg_compress(imgs: Frames, qualities: Sequence[int]) -> Frames:
         ql = torch.tensor(np.stack([jpeg_quant_table(JPEG_LUMA_Q, q) for q in qualities[s:e]]),
                           dtype=torch.float32, device=dev)
         ph, pw = -h % 16, -w % 16  # whole 16x16 MCUs, edges replicated as libjpeg does
-        with fp32_exact():
+        with fp32_exact(dev):
             if c == 1:
                 y = F.pad(x, (0, pw, 0, ph), mode='replicate')[:, 0]
                 y = round_uint8(_code_blocks(y - 128, ql) + 128)[:, :h, :w]

@@ -168,3 +168,16 @@ def test_frames_to_tensor_bad_input():
     with pytest.raises(ValueError, match=r'img\[1\]'):
         FramesToTensor(keys=['img'], device='cpu')(
             dict(img=[np.zeros((4, 4, 3)), np.zeros((2, 4, 4, 3))]))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='CUDA only')
+def test_fp32_exact_turns_tf32_off_and_back():
+    conv, mm = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+        with T.fp32_exact(torch.device('cuda')):
+            assert not torch.backends.cudnn.allow_tf32
+            assert not torch.backends.cuda.matmul.allow_tf32
+        assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = conv, mm
