@@ -4,6 +4,7 @@ Between :class:`FramesToTensor` and :class:`FramesToNumpy` the blur, resize, noi
 JPEG and clip transforms run batched on the device (see ``tensor_ops``); video
 compression moves the frames to the CPU for the codec and back.
 """
+import os
 from typing import Sequence
 
 import numpy as np
@@ -19,6 +20,17 @@ def _keys(keys) -> list:
     return [keys] if isinstance(keys, str) else list(keys)
 
 
+def resolve_device(device: torch.device) -> torch.device:
+    """``cuda`` without an index is this process' GPU: ``LOCAL_RANK`` (set by the
+    distributed launchers and inherited by spawned dataloader workers, which do not
+    inherit ``torch.cuda.set_device``), else the current device."""
+    if device.type != 'cuda' or device.index is not None:
+        return device
+    if 'LOCAL_RANK' in os.environ:
+        return torch.device('cuda', int(os.environ['LOCAL_RANK']))
+    return torch.device('cuda', torch.cuda.current_device())
+
+
 @TRANSFORMS.register_module()
 class FramesToTensor(BaseTransform):
     """Turn HWC (or HW) frames into CHW float32 tensors (0-255) on ``device``.
@@ -26,6 +38,7 @@ class FramesToTensor(BaseTransform):
     With ``device='cuda'`` the transform needs CUDA in the process that runs the
     pipeline: a dataloader with ``num_workers=0``, or workers started with
     ``multiprocessing_context='spawn'`` (CUDA cannot be used in forked workers).
+    ``'cuda'`` without an index means the rank's GPU (:func:`resolve_device`).
 
     Args:
         keys: The keys holding frames (a list of arrays, or one array).
@@ -43,6 +56,7 @@ class FramesToTensor(BaseTransform):
                                'not available in this process')
 
     def transform(self, results: dict) -> dict:
+        device = resolve_device(self.device)
         for key in self.keys:
             imgs = results[key]
             single = isinstance(imgs, np.ndarray)
@@ -55,7 +69,7 @@ class FramesToTensor(BaseTransform):
             out = []
             for s, e in size_runs(frames):  # one host-to-device copy per run of sizes
                 x = torch.from_numpy(np.stack(frames[s:e]).astype(np.float32, copy=False))
-                out += list(x.to(self.device).permute(0, 3, 1, 2).contiguous().unbind(0))
+                out += list(x.to(device).permute(0, 3, 1, 2).contiguous().unbind(0))
             results[key] = out[0] if single else out
         return results
 

@@ -96,3 +96,42 @@ def test_same_seed_same_clip_different_seed_differs(cfg, name, shared_dir):
         assert torch.equal(a['data_samples'].gt_unsharp, b['data_samples'].gt_unsharp)
         clips.append(a['inputs'])
     assert not any(torch.equal(clips[i], clips[j]) for i in range(4) for j in range(i))
+
+
+class _Clips(torch.utils.data.Dataset):
+    """The GPU pipeline (on the CPU) over the demo clip, as a dataloader worker runs it."""
+
+    def __init__(self, pipeline, shared_dir):
+        self.pipeline = Compose(pipeline)
+        self.data = str(shared_dir / 'data')
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, idx):
+        return self.pipeline(dict(key='realbasicvsr_demo_000', sequence_length=31,
+                                  num_input_frames=15, img_path=self.data, gt_path=self.data,
+                                  sample_idx=idx))
+
+
+def test_gpu_pipeline_in_spawned_workers(cfg, shared_dir):
+    # CUDA needs spawned (not forked) workers: the pipeline must pickle and run there
+    from mmengine.dataset import pseudo_collate
+    pipeline = copy.deepcopy(cfg.train_pipeline_gpu)
+    for t in pipeline:
+        if t['type'] == 'mmrbvsr.FramesToTensor':
+            t['device'] = 'cpu'
+    loader = torch.utils.data.DataLoader(_Clips(pipeline, shared_dir), batch_size=2,
+                                         num_workers=1, multiprocessing_context='spawn',
+                                         collate_fn=pseudo_collate)
+    batch = next(iter(loader))
+    assert [x.shape for x in batch['inputs']] == [(30, 3, 64, 64)] * 2
+    assert not torch.equal(batch['inputs'][0], batch['inputs'][1])
+
+
+def test_cuda_device_is_the_local_rank(monkeypatch):
+    from mmrbvsr.datasets.transforms.device import resolve_device
+    monkeypatch.setenv('LOCAL_RANK', '3')
+    assert resolve_device(torch.device('cuda')) == torch.device('cuda', 3)
+    assert resolve_device(torch.device('cuda:1')) == torch.device('cuda', 1)
+    assert resolve_device(torch.device('cpu')) == torch.device('cpu')
