@@ -38,14 +38,19 @@ SCRIPT = textwrap.dedent('''
 ''')
 
 
-def test_mmagic_realbasicvsr_without_mmcv_ops_or_diffusers():
-    script = SCRIPT.format(bench=str(REPO / 'bench'))
-    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                            timeout=300, cwd=REPO)
+def run_script(script: str) -> str:
+    """Run ``script`` (with ``{bench}`` filled in) in a fresh interpreter; its stdout."""
+    result = subprocess.run([sys.executable, '-c', script.format(bench=str(REPO / 'bench'))],
+                            capture_output=True, text=True, timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert 'shape (1, 2, 3, 128, 128) L1Loss UNetDiscriminatorWithSpectralNorm' in result.stdout
+    return result.stdout
+
+
+def test_mmagic_realbasicvsr_without_mmcv_ops_or_diffusers():
+    out = run_script(SCRIPT)
+    assert 'shape (1, 2, 3, 128, 128) L1Loss UNetDiscriminatorWithSpectralNorm' in out
     assert 'op error: mmcv._ext is not installed here: modulated_deform_conv_forward ' \
-        'is not available' in result.stdout
+        'is not available' in out
 
 
 TRANSFORMS_SCRIPT = textwrap.dedent('''
@@ -71,9 +76,6 @@ TRANSFORMS_SCRIPT = textwrap.dedent('''
 
 
 def test_mmagic_transforms_without_albumentations():
-    script = TRANSFORMS_SCRIPT.format(bench=str(REPO / 'bench'))
-    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                            timeout=300, cwd=REPO)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert 'jpeg (16, 16, 3) ' in result.stdout
-    assert 'albu error: albumentations is not installed here: Compose' in result.stdout
+    out = run_script(TRANSFORMS_SCRIPT)
+    assert 'jpeg (16, 16, 3) ' in out
+    assert 'albu error: albumentations is not installed here: Compose' in out
