@@ -75,15 +75,17 @@ def fp32_exact(device: torch.device) -> Iterator[None]:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = conv, mm
 
 
-@functools.lru_cache(maxsize=256)
-def _reflect101(n: int, r: int) -> np.ndarray:
+@functools.lru_cache(maxsize=1024)
+def _reflect101(n: int, r: int, device: torch.device) -> torch.Tensor:
     """Indices of a length-``n`` axis padded by ``r`` with reflect-101 (any ``r``)."""
     i = np.arange(-r, n + r)
     if n == 1:
-        return np.zeros_like(i)
-    period = 2 * (n - 1)
-    i = np.abs(i) % period
-    return np.where(i >= n, period - i, i)
+        i = np.zeros_like(i)
+    else:
+        period = 2 * (n - 1)
+        i = np.abs(i) % period
+        i = np.where(i >= n, period - i, i)
+    return torch.from_numpy(i).to(device)  # cached: no host-to-device copy per frame
 
 
 def blur_frames(imgs: Frames, kernels: Sequence[np.ndarray]) -> Frames:
@@ -94,9 +96,8 @@ def blur_frames(imgs: Frames, kernels: Sequence[np.ndarray]) -> Frames:
         n, c, h, w = x.shape
         k = torch.from_numpy(np.stack(kernels[s:e]).astype(np.float32)).to(x.device)
         r = k.shape[-1] // 2
-        iy = torch.from_numpy(_reflect101(h, r)).to(x.device)
-        ix = torch.from_numpy(_reflect101(w, r)).to(x.device)
-        x = x.index_select(2, iy).index_select(3, ix).reshape(1, n * c, h + 2 * r, w + 2 * r)
+        x = x.index_select(2, _reflect101(h, r, x.device)).index_select(3, _reflect101(
+            w, r, x.device)).reshape(1, n * c, h + 2 * r, w + 2 * r)
         weight = k[:, None].expand(n, c, 2 * r + 1, 2 * r + 1).reshape(n * c, 1, 2 * r + 1,
                                                                        2 * r + 1)
         with fp32_exact(x.device):
@@ -119,6 +120,12 @@ def resize_weights(n_in: int, n_out: int, interpolation: int, other_up: bool) ->
     return np.ascontiguousarray(res[::2 if other_up else 1].T)
 
 
+@functools.lru_cache(maxsize=4096)
+def _resize_weights_on(n_in: int, n_out: int, interpolation: int, other_up: bool,
+                       device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(resize_weights(n_in, n_out, interpolation, other_up)).to(device)
+
+
 def resize_frames(imgs: Frames, sizes: Sequence[Tuple[int, int]],
                   interpolation: int) -> Frames:
     """Resize frame i to ``sizes[i]`` = (h, w), equal to ``cv2.resize`` (float32)."""
@@ -128,9 +135,8 @@ def resize_frames(imgs: Frames, sizes: Sequence[Tuple[int, int]],
         if (h_in, w_in) == (h, w):
             out.append(img)
             continue
-        wy = resize_weights(h_in, h, interpolation, w > w_in)
-        wx = resize_weights(w_in, w, interpolation, h > h_in)
-        wy, wx = (torch.from_numpy(m).to(img.device) for m in (wy, wx))
+        wy = _resize_weights_on(h_in, h, interpolation, w > w_in, img.device)
+        wx = _resize_weights_on(w_in, w, interpolation, h > h_in, img.device)
         with fp32_exact(img.device):
             out.append(torch.matmul(torch.matmul(wy, img), wx.t()))
     return out
@@ -185,19 +191,19 @@ def jpeg_quant_table(base: np.ndarray, quality: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
-def _dct_matrix() -> np.ndarray:
+def _dct_matrix(device: torch.device) -> torch.Tensor:
     """Orthonormal 8-point DCT-II (JPEG's 1/4 C(u) C(v) normalisation in 2-D)."""
     u, x = np.meshgrid(np.arange(8), np.arange(8), indexing='ij')
     d = np.sqrt(2 / 8) * np.cos((2 * x + 1) * u * np.pi / 16)
     d[0] /= np.sqrt(2)
-    return d.astype(np.float32)
+    return torch.from_numpy(d.astype(np.float32)).to(device)
 
 
 def _code_blocks(plane: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """Quantise and reconstruct (n, H, W) level-shifted samples, H and W multiples of 8,
     with per-frame tables ``q`` (n, 8, 8)."""
     n, h, w = plane.shape
-    d = torch.from_numpy(_dct_matrix()).to(plane.device)
+    d = _dct_matrix(plane.device)
     b = plane.view(n, h // 8, 8, w // 8, 8).transpose(2, 3)  # n, by, bx, 8, 8
     q = q.view(n, 1, 1, 8, 8)
     coef = torch.round(d @ b @ d.t() / q) * q
