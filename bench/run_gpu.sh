@@ -22,7 +22,9 @@ run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
   echo "## $name: $*"
   timeout "${STEP_TIMEOUT:-300}" "$@" 2>&1 | grep -v -i warn | tee "$out/$name.log"
 }
-# STEPS="tests bf16_basicvsr ..." runs only those
+# STEPS="tests bf16_basicvsr ..." runs only those. The degradation benchmark needs PyAV,
+# which the box lacks: pack the kit with WITH_AV=1 (no BasicVSR weights then) and run
+# STEPS="tests degradations".
 run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py \
   tests/test_models/test_archs/test_epilogue.py tests/test_datasets/test_transforms/test_tensor_ops.py
 # needs PyAV: a kit packed with WITH_AV=1 bash bench/gpu_carry.sh
