@@ -106,7 +106,7 @@ def blur_frames(imgs: Frames, kernels: Sequence[np.ndarray]) -> Frames:
     return out
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def resize_weights(n_in: int, n_out: int, interpolation: int, other_up: bool) -> np.ndarray:
     """OpenCV's (n_out, n_in) weights of one axis, read off ``cv2.resize`` of an identity.
 
@@ -120,7 +120,7 @@ def resize_weights(n_in: int, n_out: int, interpolation: int, other_up: bool) ->
     return np.ascontiguousarray(res[::2 if other_up else 1].T)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)  # <= 256 x 0.8 MB (460 x 460) of device memory
 def _resize_weights_on(n_in: int, n_out: int, interpolation: int, other_up: bool,
                        device: torch.device) -> torch.Tensor:
     return torch.from_numpy(resize_weights(n_in, n_out, interpolation, other_up)).to(device)
@@ -142,6 +142,14 @@ def resize_frames(imgs: Frames, sizes: Sequence[Tuple[int, int]],
     return out
 
 
+def _per_frame(values: Sequence[float], n: int, device: torch.device):
+    """Per-frame factors to broadcast over (n, c, h, w): a Python float for one frame
+    (no host-to-device copy, which would wait for the queued work), else a tensor."""
+    if n == 1:
+        return float(values[0])
+    return torch.tensor(np.asarray(values, np.float32), device=device).view(n, 1, 1, 1)
+
+
 def torch_generator(rng: np.random.Generator, device: torch.device) -> torch.Generator:
     """A torch generator on ``device`` seeded from the sample's generator."""
     return torch.Generator(device=device).manual_seed(int(rng.integers(2**63)))
@@ -155,8 +163,7 @@ def gaussian_noise(imgs: Frames, sigmas: Sequence[float], gray: bool,
         x = torch.stack(imgs[s:e])
         n, c, h, w = x.shape
         noise = torch.randn((n, 1 if gray else c, h, w), generator=gen, device=x.device)
-        sig = torch.tensor(np.asarray(sigmas[s:e], np.float32), device=x.device)
-        out += list((x + noise * sig.view(n, 1, 1, 1)).unbind(0))
+        out += list((x + noise * _per_frame(sigmas[s:e], n, x.device)).unbind(0))
     return out
 
 
@@ -178,9 +185,15 @@ def poisson_noise(imgs: Frames, scales: Sequence[float], gray: bool,
         vals = torch.exp2(torch.ceil(torch.log2(torch.count_nonzero(hist, dim=1).float())))
         vals = vals.view(n, 1, 1, 1)
         noise = torch.poisson(y * vals, generator=gen) / vals - y
-        sc = torch.tensor(np.asarray(scales[s:e], np.float32), device=x.device)
-        out += list((x + noise * sc.view(n, 1, 1, 1)).unbind(0))
+        out += list((x + noise * _per_frame(scales[s:e], n, x.device)).unbind(0))
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _quant_tables_on(quality: int, device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The luma and chroma tables of ``quality`` on ``device`` (101 qualities at most)."""
+    return tuple(torch.tensor(jpeg_quant_table(t, quality), dtype=torch.float32, device=device)
+                 for t in (JPEG_LUMA_Q, JPEG_CHROMA_Q))
 
 
 def jpeg_quant_table(base: np.ndarray, quality: int) -> np.ndarray:
@@ -219,8 +232,8 @@ def jpeg_compress(imgs: Frames, qualities: Sequence[int]) -> Frames:
         x = round_uint8(torch.stack(imgs[s:e]))
         n, c, h, w = x.shape
         dev = x.device
-        ql = torch.tensor(np.stack([jpeg_quant_table(JPEG_LUMA_Q, q) for q in qualities[s:e]]),
-                          dtype=torch.float32, device=dev)
+        tables = [_quant_tables_on(int(q), dev) for q in qualities[s:e]]
+        ql = torch.stack([t[0] for t in tables])
         ph, pw = -h % 16, -w % 16  # whole 16x16 MCUs, edges replicated as libjpeg does
         with fp32_exact(dev):
             if c == 1:
@@ -235,9 +248,7 @@ def jpeg_compress(imgs: Frames, qualities: Sequence[int]) -> Frames:
             y = F.pad(y[:, None], (0, pw, 0, ph), mode='replicate')[:, 0]
             chroma = F.pad(torch.stack([cb, cr], 1), (0, pw, 0, ph), mode='replicate')
             chroma = round_uint8(F.avg_pool2d(chroma, 2))  # h2v2 downsampling
-            qc = torch.tensor(np.stack([jpeg_quant_table(JPEG_CHROMA_Q, q)
-                                        for q in qualities[s:e]]),
-                              dtype=torch.float32, device=dev)
+            qc = torch.stack([t[1] for t in tables])
             y = round_uint8(_code_blocks(y - 128, ql) + 128)[:, :h, :w]
             hc, wc = chroma.shape[-2:]
             chroma = chroma.reshape(n * 2, hc, wc) - 128
