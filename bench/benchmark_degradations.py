@@ -111,19 +111,28 @@ def to_mmagic(cfg):
     return cfg
 
 
-def build_pipelines(cfg: Config) -> dict:
-    from mmengine.dataset import Compose
-
-    import mmrbvsr.datasets  # noqa: F401  (registers our transforms)
-    usm = dict(kernel_size=51, sigma=0, weight=0.5, threshold=10, keys=['gt'])
-    ours = [dict(d) for d in cfg.degradations]
-    mmagic = to_mmagic(ours)
-    for d in ours:  # options of our video compression (not given to MMagic's)
+def with_options(degradations) -> list:
+    """A copy of our degradation configs with this run's codec, sampler and device options
+    (not given to MMagic's)."""
+    degradations = [copy.deepcopy(dict(d)) for d in degradations]
+    for d in degradations:
         for v in ([d] if d['type'] != 'mmrbvsr.DegradationsWithShuffle' else d['degradations']):
             if isinstance(v, dict) and v['type'] == 'mmrbvsr.RandomVideoCompression':
                 v['params'].update(preset=ARGS.preset, threads=ARGS.codec_threads)
             if isinstance(v, dict) and v['type'] == 'mmrbvsr.RandomNoise' and ARGS.normal_sampler:
                 v['params'].update(normal_sampler=ARGS.normal_sampler)
+            if isinstance(v, dict) and v['type'] == 'mmrbvsr.FramesToTensor':
+                v['device'] = ARGS.device
+    return degradations
+
+
+def build_pipelines(cfg: Config) -> dict:
+    from mmengine.dataset import Compose
+
+    import mmrbvsr.datasets  # noqa: F401  (registers our transforms)
+    usm = dict(kernel_size=51, sigma=0, weight=0.5, threshold=10, keys=['gt'])
+    mmagic = to_mmagic([dict(d) for d in cfg.degradations])
+    ours = with_options(cfg.degradations)
     pipes = dict(
         ours=[
             dict(type='mmrbvsr.SetRandomGenerator', seed=0),
@@ -137,12 +146,8 @@ def build_pipelines(cfg: Config) -> dict:
             *ours,
             dict(type='mmrbvsr.MirrorSequence', keys=['img', 'gt', 'gt_unsharp']),
         ])
-    if ARGS.device:
-        assert ours[0]['type'] == 'CopyValues'  # frames to the device right after it
-        on_device = [ours[0], dict(type='mmrbvsr.FramesToTensor', keys=['img'],
-                                   device=ARGS.device), *ours[1:],
-                     dict(type='mmrbvsr.FramesToNumpy', keys=['img'])]
-        pipes[f'ours_{ARGS.device}'] = pipes['ours'][:3] + on_device
+    if ARGS.device:  # the config's degradations_gpu on --device
+        pipes[f'ours_{ARGS.device}'] = pipes['ours'][:3] + with_options(cfg.degradations_gpu)
     if not ARGS.skip_mmagic:
         pipes = dict(
             mmagic=[

@@ -12,8 +12,7 @@ from .resize import to_uint8
 
 NOISE_TYPES = ('gaussian', 'poisson')
 NORMAL_SAMPLERS = ('box_muller', 'numpy', 'opencv')
-# ITU-R BT.601 luma, as cv2.COLOR_RGB2GRAY
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+_LUMA = np.array(tensor_ops.LUMA, dtype=np.float32)
 
 
 def box_muller(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -36,7 +36,7 @@ JPEG_CHROMA_Q = np.array(
      [24, 26, 56, 99, 99, 99, 99, 99], [47, 66, 99, 99, 99, 99, 99, 99],
      [99, 99, 99, 99, 99, 99, 99, 99], [99, 99, 99, 99, 99, 99, 99, 99],
      [99, 99, 99, 99, 99, 99, 99, 99], [99, 99, 99, 99, 99, 99, 99, 99]], np.float64)
-_LUMA = (0.299, 0.587, 0.114)
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601: cv2.COLOR_RGB2GRAY, JPEG's Y
 
 
 def is_tensor_clip(imgs: Sequence) -> bool:
@@ -53,6 +53,11 @@ def size_runs(imgs: Frames, other: Sequence = ()) -> List[Tuple[int, int]]:
             runs.append((start, i))
             start = i
     return runs
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """(n, 3, h, w) RGB -> (n, 1, h, w) luma."""
+    return sum(wt * x[:, i:i + 1] for i, wt in enumerate(LUMA))
 
 
 def round_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -175,10 +180,7 @@ def poisson_noise(imgs: Frames, scales: Sequence[float], gray: bool,
     for s, e in size_runs(imgs):
         x = torch.stack(imgs[s:e])
         n, c = x.shape[:2]
-        y = x
-        if gray and c == 3:
-            y = sum(wt * x[:, i:i + 1] for i, wt in enumerate(_LUMA))
-        y = round_uint8(y)
+        y = round_uint8(luma(x) if gray and c == 3 else x)
         # distinct values per frame, rounded up to a power of two, without a host sync
         offs = torch.arange(n, device=x.device).view(n, 1, 1, 1) * 256
         hist = torch.bincount((y.long() + offs).flatten(), minlength=256 * n).view(n, 256)
@@ -212,6 +214,12 @@ def _dct_matrix(device: torch.device) -> torch.Tensor:
     return torch.from_numpy(d.astype(np.float32)).to(device)
 
 
+def _pad_mcu(planes: torch.Tensor) -> torch.Tensor:
+    """(n, k, h, w) padded to whole 16x16 MCUs, edges replicated as libjpeg does."""
+    h, w = planes.shape[-2:]
+    return F.pad(planes, (0, -w % 16, 0, -h % 16), mode='replicate')
+
+
 def _code_blocks(plane: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """Quantise and reconstruct (n, H, W) level-shifted samples, H and W multiples of 8,
     with per-frame tables ``q`` (n, 8, 8)."""
@@ -234,22 +242,17 @@ def jpeg_compress(imgs: Frames, qualities: Sequence[int]) -> Frames:
         dev = x.device
         tables = [_quant_tables_on(int(q), dev) for q in qualities[s:e]]
         ql = torch.stack([t[0] for t in tables])
-        ph, pw = -h % 16, -w % 16  # whole 16x16 MCUs, edges replicated as libjpeg does
         with fp32_exact(dev):
+            y = x if c == 1 else round_uint8(luma(x))
+            y = round_uint8(_code_blocks(_pad_mcu(y)[:, 0] - 128, ql) + 128)[:, :h, :w]
             if c == 1:
-                y = F.pad(x, (0, pw, 0, ph), mode='replicate')[:, 0]
-                y = round_uint8(_code_blocks(y - 128, ql) + 128)[:, :h, :w]
                 out += list(y[:, None].unbind(0))
                 continue
             r, g, b = x.unbind(1)
-            y = round_uint8(0.299 * r + 0.587 * g + 0.114 * b)
             cb = round_uint8(-0.168736 * r - 0.331264 * g + 0.5 * b + 128)
             cr = round_uint8(0.5 * r - 0.418688 * g - 0.081312 * b + 128)
-            y = F.pad(y[:, None], (0, pw, 0, ph), mode='replicate')[:, 0]
-            chroma = F.pad(torch.stack([cb, cr], 1), (0, pw, 0, ph), mode='replicate')
-            chroma = round_uint8(F.avg_pool2d(chroma, 2))  # h2v2 downsampling
+            chroma = round_uint8(F.avg_pool2d(_pad_mcu(torch.stack([cb, cr], 1)), 2))  # h2v2
             qc = torch.stack([t[1] for t in tables])
-            y = round_uint8(_code_blocks(y - 128, ql) + 128)[:, :h, :w]
             hc, wc = chroma.shape[-2:]
             chroma = chroma.reshape(n * 2, hc, wc) - 128
             chroma = round_uint8(_code_blocks(chroma, qc.repeat_interleave(2, 0)) + 128)
