@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument('--repeat', type=int, default=1, help='timed runs (median)')
     parser.add_argument('--weights', default=str(SHARED / 'weights' / 'BasicVSR_REDS4.pth'))
     parser.add_argument('--net', choices=('basicvsr', 'realbasicvsr'), default='basicvsr')
+    parser.add_argument('--spynet', default=None,
+                        help='SPyNet checkpoint for --net realbasicvsr (default: taken '
+                        'from --weights; bench/gpu_carry.sh packs one with WITH_AV=1)')
     parser.add_argument('--cudnn-benchmark', action='store_true',
                         help='let cuDNN time its algorithms (for MMagic and ours alike)')
     parser.add_argument('--profile', action='store_true',
@@ -90,14 +93,14 @@ def main() -> None:
     import mmrbvsr.models.archs.basicvsr_net as basicvsr_module
     import mmrbvsr.models.archs.spynet as spynet_module
 
-    theirs, ours = build(args.net, args.weights)
+    theirs, ours = build(args.net, args.weights, args.spynet)
     theirs.eval().to(device)
     ours.eval().to(device)
     graphs = ours.basicvsr if args.net == 'realbasicvsr' else ours
     lqs = load_clip(args.frames, height, width).to(device)
 
-    def run(net, bf16=False, warp=None, cuda_graphs=True):
-        graphs.cuda_graphs = cuda_graphs
+    def run(net, bf16=False, warp=None, cuda_graphs=True, parallel=None):
+        graphs.cuda_graphs, graphs.parallel_branches = cuda_graphs, parallel
         patches = [mock.patch.object(m, 'flow_warp', warp) for m in
                    (basicvsr_module, spynet_module)] if warp else []
         for p in patches:
@@ -112,23 +115,26 @@ def main() -> None:
     with FlopCounterMode(display=False) as counter:  # ours' NNPACK convs escape the counter
         run(theirs)
     flop = counter.get_total_flops()
-    runs = [('MMagic 1.2.0, fp32 eager', theirs, False, None, False),
-            ('mmrbvsr, fp32', ours, False, None, True),
-            ('mmrbvsr, bf16 autocast', ours, True, None, True),
+    # (name, net, bf16, warp, cuda_graphs, parallel_branches)
+    runs = [('MMagic 1.2.0, fp32 eager', theirs, False, None, False, None),
+            ('mmrbvsr, fp32', ours, False, None, True, None),
+            ('mmrbvsr, bf16 autocast', ours, True, None, True, None),
             # eager: graphs captured with our warp would replay it
             ("mmrbvsr, bf16, MMagic's flow_warp (bf16 grid), no CUDA graphs", ours, True,
-             mmagic_flow_warp, False)]
-    if device.type == 'cuda':
-        runs[2:2] = [('mmrbvsr, fp32, no CUDA graphs', ours, False, None, False),
-                     ('mmrbvsr, bf16 autocast, no CUDA graphs', ours, True, None, False)]
+             mmagic_flow_warp, False, None)]
+    if device.type == 'cuda':  # parallel_branches is on by default there
+        runs[2:2] = [('mmrbvsr, fp32, no CUDA graphs', ours, False, None, False, None),
+                     ('mmrbvsr, bf16 autocast, no CUDA graphs', ours, True, None, False, None),
+                     ('mmrbvsr, bf16 autocast, branches in turn', ours, True, None, True,
+                      False)]
     rows, ref, base_fps = [], None, None
-    for name, net, bf16, warp, cuda_graphs in runs:
+    for name, net, *options in runs:
         try:
-            out = run(net, bf16, warp, cuda_graphs)  # warm-up (and graph capture)
+            out = run(net, *options)  # warm-up (and graph capture)
             if device.type == 'cuda':
                 torch.cuda.reset_peak_memory_stats(device)
-            secs = float(np.median(timeit(partial(run, net, bf16, warp, cuda_graphs),
-                                          args.repeat, warmup=0)))
+            secs = float(np.median(timeit(partial(run, net, *options), args.repeat,
+                                          warmup=0)))
         except Exception as e:  # one failed variant still leaves the others' figures
             rows.append((name, f'failed: {type(e).__name__}: {e}'[:200]) + ('',) * 5)
             continue
@@ -153,7 +159,7 @@ def main() -> None:
         profile(partial(run, ours, True))
 
 
-def build(net: str, weights: str):
+def build(net: str, weights: str, spynet: str = None):
     """MMagic's network and ours with the same weights (see the module docstring)."""
     import_mmagic_models()
     from mmagic.models.editors.basicvsr.basicvsr_net import BasicVSRNet as MMagicNet
@@ -167,14 +173,16 @@ def build(net: str, weights: str):
 
     with tempfile.TemporaryDirectory() as tmp:
         net_file = osp.join(tmp, 'basicvsr.pth')
-        convert_checkpoint(weights, net_file, osp.join(tmp, 'spynet.pth'), strict=True)
+        if net == 'basicvsr' or spynet is None:
+            spynet = osp.join(tmp, 'spynet.pth')
+            convert_checkpoint(weights, net_file, spynet, strict=True)
         if net == 'basicvsr':
             theirs, ours = MMagicNet(num_blocks=30), BasicVSRNet(num_blocks=30)
             load_checkpoint(theirs, net_file, map_location='cpu', strict=True)
         else:
             torch.manual_seed(0)
             theirs, ours = MMagicRealNet(), RealBasicVSRNet()
-            state = torch.load(osp.join(tmp, 'spynet.pth'), map_location='cpu')
+            state = torch.load(spynet, map_location='cpu')
             missing, unexpected = theirs.basicvsr.spynet.load_state_dict(
                 state['state_dict'], strict=False)
             if unexpected or set(missing) - {'mean', 'std'}:  # buffers: not in the file

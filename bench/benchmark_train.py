@@ -19,6 +19,7 @@ bf16 rounding. ``--device cuda`` runs both on the GPU.
 import argparse
 import os.path as osp
 import sys
+from functools import partial
 from unittest import mock
 
 import cv2
@@ -132,6 +133,8 @@ def main() -> None:
     parser.add_argument('--amp-dtype', choices=('bfloat16', 'float16'), default=None,
                         help='train ours under autocast (MMagic stays fp32)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--compare-branches', action='store_true',
+                        help='also time ours with parallel_branches on and off')
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -143,16 +146,23 @@ def main() -> None:
     wrappers = {id(theirs): optim_wrappers(theirs),
                 id(ours): optim_wrappers(ours, args.amp_dtype)}
 
-    def step(model):
+    basicvsr = ours.generator.basicvsr
+
+    def step(model, parallel=None):
+        basicvsr.parallel_branches = parallel
         return model.train_step(batch, wrappers[id(model)])
 
     logs_theirs, logs_ours = step(theirs), step(ours)
     weight_diff = max((a - b).abs().max().item() for a, b in zip(
         theirs.generator.state_dict().values(), ours.generator.state_dict().values()))
-    times = {'theirs': [], 'ours': []}
+    variants = {'ours': None}  # parallel_branches: None is on for CUDA, off for CPU
+    if args.compare_branches:
+        variants.update({'ours, branches in parallel': True, 'ours, branches in turn': False})
+    times = {'theirs': [], **{k: [] for k in variants}}
     for _ in range(args.iters):  # interleaved: both see the same load on a shared machine
         times['theirs'].append(measure(lambda: step(theirs)))
-        times['ours'].append(measure(lambda: step(ours)))
+        for name, parallel in variants.items():
+            times[name].append(measure(partial(step, ours, parallel)))
     wall = {k: float(np.median([t[0] for t in v])) for k, v in times.items()}
     cpu = {k: float(np.median([t[1] for t in v])) for k, v in times.items()}
 
@@ -169,10 +179,12 @@ def main() -> None:
              f'diff {abs(value(logs_theirs[k]) - value(logs_ours[k])):.2e}')
             for k in sorted(logs_theirs)]
     rows.append(('generator weights after step 1, max abs diff', '', f'{weight_diff:.2e}', ''))
-    rows.append(('wall s / iteration', wall['theirs'], wall['ours'],
-                 f'{wall["theirs"] / wall["ours"]:.2f}x'))
-    rows.append(('CPU s / iteration', cpu['theirs'], cpu['ours'],
-                 f'{cpu["theirs"] / cpu["ours"]:.2f}x'))
+    for name in variants:
+        suffix = '' if name == 'ours' else f' ({name})'
+        rows.append((f'wall s / iteration{suffix}', wall['theirs'], wall[name],
+                     f'{wall["theirs"] / wall[name]:.2f}x'))
+        rows.append((f'CPU s / iteration{suffix}', cpu['theirs'], cpu[name],
+                     f'{cpu["theirs"] / cpu[name]:.2f}x'))
     print(table(rows))
 
 

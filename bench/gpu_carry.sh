@@ -5,8 +5,9 @@
 # Python code without its compiled ops (MMagic's RealBasicVSR uses none of them; see
 # bench/common.py:import_mmagic_models), and the frames and weights the benchmarks read
 # (~38 of the 41 MB). On the box, `bash bench/run_gpu.sh` installs it and runs the benchmarks.
-# WITH_AV=1 packs PyAV 12.3.0 for the box's Python 3.12 instead of the BasicVSR weights
-# (~52 MB: a call carries at most 64 MiB), for run_gpu.sh's `degradations` step.
+# WITH_AV=1 packs PyAV 12.3.0 for the box's Python 3.12 and BasicVSR's SPyNet alone instead
+# of the BasicVSR weights (~58 MB: a call carries at most 64 MiB), for run_gpu.sh's
+# `degradations` step and the RealBasicVSRNet runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
@@ -35,6 +36,10 @@ cp -r ../shared/data/realbasicvsr_demo_000 "$out/shared/data/"
 if [ "${WITH_AV:-0}" = 1 ]; then  # the codec for the degradation benchmark
   python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.12 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$out/whl" av==12.3.0
+  # BasicVSR_REDS4's SPyNet alone (6 MB) for benchmark_bf16.py --net realbasicvsr
+  .venv/bin/python -c "import sys; from mmrbvsr.models.checkpoint import convert_checkpoint
+convert_checkpoint(sys.argv[1], spynet_out=sys.argv[2], strict=True)" \
+    ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/spynet_basicvsr_reds4.pth"
 else
   cp ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/"
 fi

@@ -16,6 +16,10 @@ nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=c
 python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version(),
 'cudnn.allow_tf32', torch.backends.cudnn.allow_tf32, 'matmul.allow_tf32',
 torch.backends.cuda.matmul.allow_tf32, 'cudnn.benchmark', torch.backends.cudnn.benchmark)"
+# a WITH_AV=1 kit carries BasicVSR's SPyNet alone, not the whole BasicVSR checkpoint
+spynet=()
+[ -e ../shared/weights/BasicVSR_REDS4.pth ] || \
+  spynet=(--spynet ../shared/weights/spynet_basicvsr_reds4.pth)
 run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
   local name=$1; shift
   case " ${STEPS:-$name} " in *" $name "*) ;; *) return ;; esac
@@ -28,18 +32,18 @@ run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
 run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py \
   tests/test_models/test_archs/test_epilogue.py tests/test_datasets/test_transforms/test_tensor_ops.py
 # needs PyAV: a kit packed with WITH_AV=1 bash bench/gpu_carry.sh
-run degradations python3 bench/benchmark_degradations.py --cores 1 --clips 60 --device cuda \
-  --profile
+run degradations python3 bench/benchmark_degradations.py --cores 1 --clips "${CLIPS:-60}" \
+  --device cuda --profile
 run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
-  --frames 30 --repeat 5 --profile
+  --frames 30 --repeat 5 --profile "${spynet[@]}"
 run bf16_realbasicvsr_cudnn_benchmark python3 bench/benchmark_bf16.py --device cuda \
-  --net realbasicvsr --frames 30 --repeat 5 --cudnn-benchmark
+  --net realbasicvsr --frames 30 --repeat 5 --cudnn-benchmark "${spynet[@]}"
 run bf16_realbasicvsr_100 python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
-  --frames 100 --repeat 3
+  --frames 100 --repeat 3 "${spynet[@]}"
 run train_stage1_bf16 python3 bench/benchmark_train.py --device cuda --stage 1 --frames 30 \
-  --iters 5 --amp-dtype bfloat16
+  --iters 5 --amp-dtype bfloat16 --compare-branches
 run train_stage2_bf16 python3 bench/benchmark_train.py --device cuda --stage 2 --frames 10 \
-  --iters 5 --amp-dtype bfloat16
+  --iters 5 --amp-dtype bfloat16 --compare-branches
 run bf16_basicvsr python3 bench/benchmark_bf16.py --device cuda --frames 30 --repeat 5
 run train_stage1_fp32 python3 bench/benchmark_train.py --device cuda --stage 1 --frames 30 \
-  --iters 5
+  --iters 5 --compare-branches

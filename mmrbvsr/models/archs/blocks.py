@@ -1,5 +1,5 @@
 """Building blocks shared by the generator (MMagic's key names and parameters)."""
-from typing import Optional
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from mmengine.model.weight_init import kaiming_init
 from torch import Tensor
 
-from .conv import Conv2d
+from .conv import Conv2d, conv2d
 from .epilogue import pixel_shuffle_epilogue
 
 
@@ -95,6 +95,48 @@ class ResidualBlocksWithInputConv(BaseModule):
             feat = feat.contiguous(memory_format=torch.channels_last)
         # main[1] (the LeakyReLU) is applied by the conv, fused on a GPU
         return self.main[2](self.main[0](feat, act='leaky_relu'))
+
+
+class GroupedResidualBlocks:
+    """Two ``ResidualBlocksWithInputConv`` of one shape run side by side as one stack.
+
+    Each conv of the pair becomes one grouped conv (``groups=2``) whose weights are
+    the two convs' weights concatenated: the input holds the first stack's input
+    channels, then the second's, and so does the output. Half the launches of two
+    separate stacks (BasicVSR's backward and forward branches, which are independent
+    until reconstruction), and on a GPU twice the work per kernel. Gradients reach
+    the two stacks' own parameters through the concatenation.
+
+    Args:
+        stacks (tuple[ResidualBlocksWithInputConv, ResidualBlocksWithInputConv]):
+            The two stacks (same channels and number of blocks).
+        weight_dtype (torch.dtype, optional): Cast the concatenated weights to this
+            once (autocast's dtype: it would otherwise cast them at every call).
+    """
+
+    def __init__(self, stacks: Tuple[ResidualBlocksWithInputConv, ...],
+                 weight_dtype: Optional[torch.dtype] = None) -> None:
+        convs = [[m for m in s.modules() if isinstance(m, nn.Conv2d)] for s in stacks]
+        shapes = [[c.weight.shape for c in cs] for cs in convs]
+        if len(stacks) != 2 or shapes[0] != shapes[1]:
+            raise ValueError(f'need two stacks of the same shape, got {shapes}')
+        self.weights = [torch.cat([a.weight, b.weight]).to(weight_dtype)
+                        for a, b in zip(*convs)]
+        self.biases = [torch.cat([a.bias, b.bias]) for a, b in zip(*convs)]
+
+    def parameters(self) -> List[Tensor]:
+        return self.weights + self.biases
+
+    def __call__(self, feat: Tensor) -> Tensor:
+        """Maps ``(n, 2 * in_channels, h, w)`` to ``(n, 2 * out_channels, h, w)``
+        (channels-last)."""
+        w, b = self.weights, self.biases
+        feat = feat.contiguous(memory_format=torch.channels_last)
+        feat = conv2d(feat, w[0], b[0], 1, 2, act='leaky_relu')
+        for i in range(1, len(w), 2):  # residual blocks: x + conv2(relu(conv1(x)))
+            feat = conv2d(conv2d(feat, w[i], b[i], 1, 2, act='relu'), w[i + 1], b[i + 1],
+                          1, 2, residual=feat)
+        return feat
 
 
 class PixelShufflePack(nn.Module):

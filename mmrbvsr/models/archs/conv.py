@@ -69,6 +69,20 @@ def nnpack_enabled() -> bool:
     return _enabled
 
 
+def _epilogue(y: Tensor, act: Optional[str], residual: Optional[Tensor]) -> Tensor:
+    return y if act is None and residual is None else apply_epilogue(y, act, residual)
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor, padding: int, groups: int = 1,
+           act: Optional[str] = None, residual: Optional[Tensor] = None) -> Tensor:
+    """``F.conv2d`` (stride 1), then ``act`` and ``residual`` as ``Conv2d.forward`` does
+    them (fused where that is usable), for weights that are not a module's own."""
+    if epilogue_usable(x, x.shape[0] * weight.shape[0] * x.shape[2] * x.shape[3]):
+        return conv_epilogue(F.conv2d(x, weight, None, 1, padding, 1, groups), bias, act,
+                             residual)
+    return _epilogue(F.conv2d(x, weight, bias, 1, padding, 1, groups), act, residual)
+
+
 class Conv2d(nn.Conv2d):
     """``nn.Conv2d`` (same parameters and state-dict keys) with the NNPACK path.
 
@@ -99,7 +113,7 @@ class Conv2d(nn.Conv2d):
         if self.fusable(x):
             return conv_epilogue(self.conv_without_bias(x), self.bias, act, residual)
         y = super().forward(x) if not self.uses_nnpack(x) else self._nnpack_forward(x)
-        return y if act is None and residual is None else apply_epilogue(y, act, residual)
+        return _epilogue(y, act, residual)
 
     def fusable(self, x: Tensor) -> bool:
         """Whether ``forward(x)`` fuses bias, activation and residual (``epilogue.py``)."""

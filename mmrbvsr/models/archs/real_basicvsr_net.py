@@ -45,6 +45,9 @@ class RealBasicVSRNet(BaseModule):
         upscale_factor (int): 4 (the released models) or 2. Default: 4.
         cuda_graphs (bool): Replay the propagation steps from CUDA graphs on a GPU
             without autograd (see ``BasicVSRNet``). Default: True.
+        parallel_branches (bool, optional): Run the two propagation branches' steps
+            together as grouped convs (see ``BasicVSRNet``); None: on CUDA tensors.
+            Default: None.
         init_cfg (dict, optional): MMEngine initialisation config. Default: None.
 
     Examples:
@@ -67,6 +70,7 @@ class RealBasicVSRNet(BaseModule):
                  max_cleaning_passes: int = 3,
                  upscale_factor: int = 4,
                  cuda_graphs: bool = True,
+                 parallel_branches: Optional[bool] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not dynamic_refine_thres >= 0:
@@ -95,7 +99,8 @@ class RealBasicVSRNet(BaseModule):
 
         self.basicvsr = BasicVSRNet(
             mid_channels, num_propagation_blocks, spynet_pretrained,
-            upscale_factor=upscale_factor, cuda_graphs=cuda_graphs)
+            upscale_factor=upscale_factor, cuda_graphs=cuda_graphs,
+            parallel_branches=parallel_branches)
         self.basicvsr.spynet.requires_grad_(False)
 
     def _clean_once(self, lqs: Tensor) -> Tuple[Tensor, Tensor]:

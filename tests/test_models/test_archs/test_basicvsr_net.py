@@ -40,8 +40,10 @@ def small_pair(reds4_converted):
     return ref, ours
 
 
-def test_random_weights_match_mmagic(small_pair, demo_frames):
+@pytest.mark.parametrize('parallel', [False, True])
+def test_random_weights_match_mmagic(small_pair, demo_frames, parallel):
     ref, ours = small_pair
+    ours.parallel_branches = parallel
     clip = demo_frames(6, 40, 72)  # not multiples of 32: SPyNet resizes
     mirrored = torch.cat([clip[:, :3], clip[:, :3].flip(1)], dim=1)
     with torch.no_grad():
@@ -52,12 +54,15 @@ def test_random_weights_match_mmagic(small_pair, demo_frames):
     assert max_diff(out[1:], ref_outs[1]) <= 1e-5
 
 
-def test_chunked_reconstruction_matches_mmagic(reds4_converted, demo_frames):
-    """Frames reconstructed in batches of 3 (3 + 3 + 1), two clips: outputs and gradients."""
+@pytest.mark.parametrize('parallel', [False, True])
+def test_chunked_reconstruction_matches_mmagic(reds4_converted, demo_frames, parallel):
+    """Frames reconstructed in batches of 3, two clips: outputs and gradients. In turn:
+    3 + 3 + 1 frames in order; in parallel: frames 3, 2, 4 | 1, 5, 0 | 6, as the two
+    branches pass them."""
     pixels = 2 * 3 * 32 * 48
     torch.manual_seed(0)
     ref = MMagicBasicVSRNet(8, 2, spynet_pretrained=str(reds4_converted[1]))
-    ours = BasicVSRNet(8, 2, recon_pixels=pixels + 1)
+    ours = BasicVSRNet(8, 2, recon_pixels=pixels + 1, parallel_branches=parallel)
     ours.load_state_dict(ref.state_dict(), strict=True)
     clips = torch.cat([demo_frames(7, 32, 48), demo_frames(7, 32, 48, top=300, left=500)])
     outs = []
@@ -94,6 +99,58 @@ def test_flow_in_chunks_of_pairs_matches_mmagic(reds4_converted, demo_frames, mo
     assert calls == [3, 3, 2]  # 8 pairs (4 each way)
     assert max_diff(outs[0], outs[1]) <= 1e-5
     assert max_diff(grads[0], grads[1]) <= 1e-3 * grads[0].abs().max().item()
+
+
+def test_parallel_branches_launch_half_the_convs(small_pair, demo_frames):
+    """The grouped path runs each propagation conv once for both branches."""
+    _, ours = small_pair
+    clip = demo_frames(4, 32, 48)
+    calls, outs = [], {}
+    for parallel in (False, True):
+        ours.parallel_branches = parallel
+        calls.clear()
+        with torch.no_grad(), CountConvs(calls):
+            outs[parallel] = ours(clip)
+        outs[str(parallel)] = (sum(1 for g in calls if g == 1), sum(1 for g in calls if g == 2))
+    # 2 branches x 4 frames x (input conv + 2 blocks x 2 convs): 40 convs in turn, 20 grouped
+    assert outs['False'][1] == 0 and outs['True'][1] == 4 * 5
+    assert outs['False'][0] - outs['True'][0] == 2 * 4 * 5
+    assert max_diff(outs[False], outs[True]) <= 1e-6
+
+
+class CountConvs(torch.overrides.TorchFunctionMode):
+    """Records the ``groups`` of every ``F.conv2d`` call."""
+
+    def __init__(self, calls):
+        super().__init__()
+        self.calls = calls
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.conv2d:
+            self.calls.append(args[6] if len(args) > 6 else kwargs.get('groups', 1))
+        return func(*args, **kwargs)
+
+
+def test_grouped_weights_follow_the_parameters(demo_frames):
+    torch.manual_seed(0)
+    net = BasicVSRNet(8, 1, parallel_branches=True).eval()
+    clip = demo_frames(3, 32, 48)
+    with torch.no_grad():
+        first = net(clip)
+        grouped = net.grouped_resblocks(clip)
+        assert net(clip).equal(first) and net.grouped_resblocks(clip) is grouped  # kept
+        state = {k: v * 1.5 if 'resblocks' in k and v.dim() == 4 else v
+                 for k, v in net.state_dict().items()}
+        net.load_state_dict(state)  # copied in place: new versions
+        changed = net(clip)
+        assert net.grouped_resblocks(clip) is not grouped
+        net.parallel_branches = False
+        assert max_diff(changed, net(clip)) <= 1e-6 and max_diff(changed, first) > 1e-3
+    with torch.autocast('cpu', torch.bfloat16):  # weights cast once, to autocast's dtype
+        assert net.grouped_resblocks(clip).weights[0].dtype == torch.bfloat16
+    with pytest.raises(TypeError, match='parallel_branches'):
+        BasicVSRNet(8, 1, parallel_branches='yes')
 
 
 def test_bad_recon_pixels():

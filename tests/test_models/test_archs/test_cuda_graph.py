@@ -15,10 +15,11 @@ from mmrbvsr.models.archs.cuda_graph import GraphCache, graphed_call, graphs_usa
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
 
-def small_net(cuda_graphs: bool = True) -> RealBasicVSRNet:
+def small_net(cuda_graphs: bool = True, parallel_branches=None) -> RealBasicVSRNet:
     torch.manual_seed(0)
     return RealBasicVSRNet(mid_channels=16, num_propagation_blocks=2, num_cleaning_blocks=2,
-                           cuda_graphs=cuda_graphs).eval()
+                           cuda_graphs=cuda_graphs,
+                           parallel_branches=parallel_branches).eval()
 
 
 def test_cuda_graphs_argument_and_cache_copies():
@@ -47,17 +48,19 @@ def test_no_graphs_on_cpu_or_with_autograd():
 
 
 @cuda
+@pytest.mark.parametrize('parallel', [False, True])
 @pytest.mark.parametrize('amp', [None, torch.bfloat16, torch.float16])
-def test_graph_replay_equals_eager(amp):
+def test_graph_replay_equals_eager(amp, parallel):
     torch.manual_seed(1)
     clip = torch.rand(1, 6, 3, 64, 96, device='cuda')
     clip_b = torch.rand(2, 5, 3, 64, 64, device='cuda')
-    graphed, eager = small_net().cuda(), small_net(cuda_graphs=False).cuda()
+    graphed = small_net(parallel_branches=parallel).cuda()
+    eager = small_net(cuda_graphs=False, parallel_branches=parallel).cuda()
     with torch.no_grad(), torch.autocast('cuda', amp or torch.float32, enabled=amp is not None):
         for x in (clip, clip_b, clip):  # a new shape captures anew; the first one replays
             assert torch.equal(graphed(x), eager(x))
-    # backward and forward branch, each with and without flow, for two shapes
-    assert len(graphed.basicvsr._graphs) == 8
+    # with and without flow, for two shapes: per branch, or both branches in one step
+    assert len(graphed.basicvsr._graphs) == (4 if parallel else 8)
     with torch.no_grad():  # an fp32 call after bf16/fp16 ones: a capture of its own
         assert torch.equal(graphed(clip), eager(clip))
 
@@ -82,7 +85,31 @@ def test_graph_follows_weights_and_is_off_with_autograd():
     moved = net.double()  # new storages: captured anew
     with torch.no_grad():
         moved(clip.double())
-    assert len(moved.basicvsr._graphs) == 4
+    assert len(moved.basicvsr._graphs) == 2  # both branches in one step (the default)
+
+
+@cuda
+def test_parallel_branches_match_in_turn_on_cuda():
+    """Grouped cuDNN convs against two separate ones: fp32 (no TF32) to 1e-5, bf16 close."""
+    clip = torch.rand(2, 7, 3, 64, 64, device='cuda')
+    nets = [small_net(parallel_branches=p).cuda() for p in (False, True)]
+    tf32 = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        with torch.no_grad():
+            outs = [net(clip) for net in nets]
+        assert (outs[0] - outs[1]).abs().max() <= 1e-5
+        for net in nets:  # training: both give the same gradients
+            net.train()
+            net(clip).square().mean().backward()
+        for (name, a), b in zip(nets[0].named_parameters(), nets[1].parameters()):
+            if a.grad is not None:
+                assert (a.grad - b.grad).abs().max() <= 1e-3 * a.grad.abs().max() + 1e-7, name
+    finally:
+        torch.backends.cudnn.allow_tf32 = tf32
+    with torch.no_grad(), torch.autocast('cuda', torch.bfloat16):
+        outs = [net.eval()(clip).float() for net in nets]
+    assert (outs[0] - outs[1]).abs().max() <= 0.05
 
 
 @cuda
