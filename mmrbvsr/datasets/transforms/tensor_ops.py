@@ -214,12 +214,6 @@ def _dct_matrix(device: torch.device) -> torch.Tensor:
     return torch.from_numpy(d.astype(np.float32)).to(device)
 
 
-def _pad_mcu(planes: torch.Tensor) -> torch.Tensor:
-    """(n, k, h, w) padded to whole 16x16 MCUs, edges replicated as libjpeg does."""
-    h, w = planes.shape[-2:]
-    return F.pad(planes, (0, -w % 16, 0, -h % 16), mode='replicate')
-
-
 def _code_blocks(plane: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """Quantise and reconstruct (n, H, W) level-shifted samples, H and W multiples of 8,
     with per-frame tables ``q`` (n, 8, 8)."""
@@ -232,39 +226,64 @@ def _code_blocks(plane: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return rec.transpose(2, 3).reshape(n, h, w)
 
 
+def _padded_batch(imgs: Frames, multiple: int) -> torch.Tensor:
+    """Frames of any sizes in one (n, c, H, W) batch, H and W the largest size rounded
+    up to ``multiple``; each frame's edges replicated to fill its part (libjpeg pads a
+    frame to whole MCUs so), one pad per run of equal sizes."""
+    h = max(x.shape[-2] for x in imgs)
+    w = max(x.shape[-1] for x in imgs)
+    h, w = h + -h % multiple, w + -w % multiple
+    runs = [F.pad(torch.stack(imgs[s:e]), (0, w - imgs[s].shape[-1], 0, h - imgs[s].shape[-2]),
+                  mode='replicate') for s, e in size_runs(imgs)]
+    return runs[0] if len(runs) == 1 else torch.cat(runs)
+
+
+def _replicate_beyond(x: torch.Tensor, sizes: Sequence[Tuple[int, int]]) -> torch.Tensor:
+    """(n, k, H, W) with frame i's rows from ``sizes[i][0]`` and columns from
+    ``sizes[i][1]`` on replaced by its last valid row / column."""
+    n, k, h, w = x.shape
+    if all(s == (h, w) for s in sizes):
+        return x
+    limits = torch.tensor(sizes, device=x.device) - 1  # (n, 2)
+    rows = torch.minimum(torch.arange(h, device=x.device), limits[:, :1])  # (n, h)
+    cols = torch.minimum(torch.arange(w, device=x.device), limits[:, 1:])  # (n, w)
+    x = x.gather(2, rows[:, None, :, None].expand(n, k, h, w))
+    return x.gather(3, cols[:, None, None, :].expand(n, k, h, w))
+
+
 def jpeg_compress(imgs: Frames, qualities: Sequence[int]) -> Frames:
     """JPEG-encode and decode frame i at ``qualities[i]`` (RGB: YCbCr 4:2:0; 1 channel:
-    gray), as libjpeg at its defaults; returns float frames of integers in [0, 255]."""
-    out = []
-    for s, e in size_runs(imgs):
-        x = round_uint8(torch.stack(imgs[s:e]))
-        n, c, h, w = x.shape
-        dev = x.device
-        tables = [_quant_tables_on(int(q), dev) for q in qualities[s:e]]
-        ql = torch.stack([t[0] for t in tables])
-        with fp32_exact(dev):
-            y = x if c == 1 else round_uint8(luma(x))
-            y = round_uint8(_code_blocks(_pad_mcu(y)[:, 0] - 128, ql) + 128)[:, :h, :w]
-            if c == 1:
-                out += list(y[:, None].unbind(0))
-                continue
-            r, g, b = x.unbind(1)
-            cb = round_uint8(-0.168736 * r - 0.331264 * g + 0.5 * b + 128)
-            cr = round_uint8(0.5 * r - 0.418688 * g - 0.081312 * b + 128)
-            chroma = round_uint8(F.avg_pool2d(_pad_mcu(torch.stack([cb, cr], 1)), 2))  # h2v2
-            qc = torch.stack([t[1] for t in tables])
-            hc, wc = chroma.shape[-2:]
-            chroma = chroma.reshape(n * 2, hc, wc) - 128
-            chroma = round_uint8(_code_blocks(chroma, qc.repeat_interleave(2, 0)) + 128)
-            # fancy upsampling: the real chroma samples, triangle-filtered (edges repeated)
-            chroma = chroma.view(n, 2, hc, wc)[:, :, :(h + 1) // 2, :(w + 1) // 2]
-            chroma = F.interpolate(chroma, scale_factor=2, mode='bilinear',
-                                   align_corners=False)[:, :, :h, :w]
-            cb, cr = chroma[:, 0] - 128, chroma[:, 1] - 128
-            rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr,
-                               y + 1.772 * cb], 1)
-            out += list(round_uint8(rgb).unbind(0))
-    return out
+    gray), as libjpeg at its defaults; returns float frames of integers in [0, 255].
+
+    Frames of all sizes go in one batch (``_padded_batch``): 8x8 blocks are coded
+    independently, and the chroma upsampling sees each frame's own edges."""
+    sizes = [tuple(x.shape[-2:]) for x in imgs]
+    x = round_uint8(_padded_batch(list(imgs), 16))
+    n, c, h, w = x.shape
+    dev = x.device
+    tables = [_quant_tables_on(int(q), dev) for q in qualities]
+    with fp32_exact(dev):
+        y = x if c == 1 else round_uint8(luma(x))
+        y = round_uint8(_code_blocks(y[:, 0] - 128, torch.stack([t[0] for t in tables])) + 128)
+        if c == 1:
+            return [y[i, None, :hi, :wi] for i, (hi, wi) in enumerate(sizes)]
+        r, g, b = x.unbind(1)
+        cb = round_uint8(-0.168736 * r - 0.331264 * g + 0.5 * b + 128)
+        cr = round_uint8(0.5 * r - 0.418688 * g - 0.081312 * b + 128)
+        chroma = round_uint8(F.avg_pool2d(torch.stack([cb, cr], 1), 2))  # h2v2
+        qc = torch.stack([t[1] for t in tables])
+        hc, wc = chroma.shape[-2:]
+        chroma = chroma.reshape(n * 2, hc, wc) - 128
+        chroma = round_uint8(_code_blocks(chroma, qc.repeat_interleave(2, 0)) + 128)
+        # fancy upsampling: each frame's real chroma samples, triangle-filtered (its
+        # edges repeated)
+        chroma = _replicate_beyond(chroma.view(n, 2, hc, wc),
+                                   [((hi + 1) // 2, (wi + 1) // 2) for hi, wi in sizes])
+        chroma = F.interpolate(chroma, scale_factor=2, mode='bilinear', align_corners=False)
+        cb, cr = chroma[:, 0] - 128, chroma[:, 1] - 128
+        rgb = round_uint8(torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr,
+                                       y + 1.772 * cb], 1))
+    return [rgb[i, :, :hi, :wi] for i, (hi, wi) in enumerate(sizes)]
 
 
 def frame_hw(img) -> Tuple[int, int]:

@@ -91,9 +91,9 @@ class BasicVSRNet(BaseModule):
             30-frame stage-1 step took 25.0 s with it, 28.2 s with 16 frames and
             25.2 s with one frame per call on a 2-core CPU).
         cuda_graphs (bool): On a GPU without autograd, replay each propagation
-            step (warp, concatenation, residual blocks) from a CUDA graph captured
-            on its first use (``cuda_graph.py``): same output, far fewer launches.
-            Default: True.
+            step (warp, concatenation, residual blocks) and each reconstruction
+            from a CUDA graph captured on its first use (``cuda_graph.py``): same
+            output, far fewer launches. Default: True.
         parallel_branches (bool, optional): Run step i of the backward branch
             (frame t-1-i) and step i of the forward branch (frame i) together, as
             grouped convs (``GroupedResidualBlocks``): the branches do not read each
@@ -333,7 +333,13 @@ class BasicVSRNet(BaseModule):
             back, fwd = feats_backward[0], feats_forward[0]
         else:
             back, fwd = torch.cat(feats_backward), torch.cat(feats_forward)
-        out = self.upsample(back, fwd, lqs.transpose(0, 1).flatten(0, 1))
+        inputs = (back, fwd, lqs.transpose(0, 1).flatten(0, 1))
+        if self.cuda_graphs and graphs_usable(*inputs):  # ~12 launches a frame at once
+            layers = (self.fusion, self.upsample1, self.upsample2, self.conv_hr, self.conv_last)
+            params = [p for m in layers if m is not None for p in m.parameters()]
+            out = graphed_call(self._graphs, 'reconstruct', self.upsample, params, *inputs)
+        else:
+            out = self.upsample(*inputs)
         return out.view(k, n, *out.shape[1:]).transpose(0, 1)
 
     def forward(self, lqs: Tensor) -> Tensor:
@@ -429,5 +435,5 @@ class BasicVSRNet(BaseModule):
                 if frames == list(range(frames[0], frames[-1] + 1)):
                     outputs[:, frames[0]:frames[-1] + 1] = out
                 else:
-                    outputs[:, index] = out
+                    outputs[:, index] = out.to(outputs.dtype)
         return outputs

@@ -28,7 +28,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from .epilogue import apply_epilogue, conv_epilogue, epilogue_usable
+from .epilogue import (
+    apply_epilogue,
+    conv_epilogue,
+    cudnn_conv_relu,
+    cudnn_relu_usable,
+    epilogue_usable,
+)
 
 # kernel size -> pixels per image from which NNPACK is faster than oneDNN (2-core Zen 4;
 # 3x3 in a 20-block residual stack: 180x320 0.98-1.04x, 240x320 1.33x, 360x640 1.4x;
@@ -77,6 +83,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor, padding: int, groups: int = 
            act: Optional[str] = None, residual: Optional[Tensor] = None) -> Tensor:
     """``F.conv2d`` (stride 1), then ``act`` and ``residual`` as ``Conv2d.forward`` does
     them (fused where that is usable), for weights that are not a module's own."""
+    if cudnn_relu_usable(x, weight, act, residual):
+        return cudnn_conv_relu(x, weight, bias, 1, padding, 1, groups)
     if epilogue_usable(x, x.shape[0] * weight.shape[0] * x.shape[2] * x.shape[3]):
         return conv_epilogue(F.conv2d(x, weight, None, 1, padding, 1, groups), bias, act,
                              residual)
@@ -110,6 +118,10 @@ class Conv2d(nn.Conv2d):
 
     def forward(self, x: Tensor, act: Optional[str] = None,
                 residual: Optional[Tensor] = None) -> Tensor:
+        if self.bias is not None and self.padding_mode == 'zeros' and cudnn_relu_usable(
+                x, self.weight, act, residual):
+            return cudnn_conv_relu(x, self.weight, self.bias, self.stride, self.padding,
+                                   self.dilation, self.groups)
         if self.fusable(x):
             return conv_epilogue(self.conv_without_bias(x), self.bias, act, residual)
         y = super().forward(x) if not self.uses_nnpack(x) else self._nnpack_forward(x)

@@ -132,6 +132,22 @@ class CountConvs(torch.overrides.TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+@pytest.mark.parametrize('grad', [False, True])
+def test_parallel_branches_under_autocast(demo_frames, grad):
+    """bf16 autocast, frames reconstructed out of order (3, 2, 4 | 1, 5, 0 | 6): the
+    bf16 chunks are written into the float32 output; close to the branches in turn."""
+    torch.manual_seed(0)
+    net = BasicVSRNet(8, 1, recon_pixels=3 * 32 * 48)
+    clip = demo_frames(7, 32, 48)
+    outs = []
+    for parallel in (False, True):
+        net.parallel_branches = parallel
+        with torch.set_grad_enabled(grad), torch.autocast('cpu', torch.bfloat16):
+            outs.append(net(clip))
+    assert outs[1].dtype == torch.float32 and outs[1].requires_grad == grad
+    assert max_diff(outs[0], outs[1]) <= 0.02
+
+
 def test_grouped_weights_follow_the_parameters(demo_frames):
     torch.manual_seed(0)
     net = BasicVSRNet(8, 1, parallel_branches=True).eval()

@@ -59,8 +59,11 @@ def test_graph_replay_equals_eager(amp, parallel):
     with torch.no_grad(), torch.autocast('cuda', amp or torch.float32, enabled=amp is not None):
         for x in (clip, clip_b, clip):  # a new shape captures anew; the first one replays
             assert torch.equal(graphed(x), eager(x))
-    # with and without flow, for two shapes: per branch, or both branches in one step
-    assert len(graphed.basicvsr._graphs) == (4 if parallel else 8)
+    # propagation with and without flow, for two shapes: per branch, or both branches in
+    # one step; reconstruction of 2 frames (clip), of 2 and of 1 frame (clip_b)
+    names = [key[0] for key in graphed.basicvsr._graphs]
+    assert names.count('reconstruct') == 3
+    assert len(names) - 3 == (4 if parallel else 8)
     with torch.no_grad():  # an fp32 call after bf16/fp16 ones: a capture of its own
         assert torch.equal(graphed(clip), eager(clip))
 
@@ -85,7 +88,8 @@ def test_graph_follows_weights_and_is_off_with_autograd():
     moved = net.double()  # new storages: captured anew
     with torch.no_grad():
         moved(clip.double())
-    assert len(moved.basicvsr._graphs) == 2  # both branches in one step (the default)
+    # both branches in one step (the default), with and without flow; 4 frames reconstructed
+    assert len(moved.basicvsr._graphs) == 3
 
 
 @cuda

@@ -19,6 +19,8 @@ from mmrbvsr.models.archs.conv import Conv2d
 from mmrbvsr.models.archs.epilogue import (
     apply_epilogue,
     conv_epilogue,
+    cudnn_conv_relu,
+    cudnn_relu_usable,
     epilogue_usable,
     fused_scope,
     pixel_shuffle_epilogue,
@@ -105,7 +107,49 @@ def test_fused_network_equals_unfused(amp):
                 outs.append(net(clip))
         finally:
             set_fused_epilogue(previous)
-    assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], outs[2])
+    # fp16/bf16: the blocks' conv + ReLU run as cuDNN's fused op when fused (eager too),
+    # which rounds once instead of twice; every other fused op equals the unfused ones
+    assert torch.equal(outs[1], outs[2])
+    if amp is None:
+        assert torch.equal(outs[0], outs[1])
+    else:
+        assert not torch.equal(outs[0], outs[1])
+        assert (outs[0] - outs[1]).abs().max() <= 0.02
+
+
+def test_cudnn_relu_only_where_it_applies():
+    w = torch.randn(8, 8, 3, 3)
+    x = torch.randn(1, 8, 16, 16).contiguous(memory_format=torch.channels_last)
+    assert not cudnn_relu_usable(x.bfloat16(), w, 'relu', None)  # CPU
+    if torch.cuda.is_available():
+        x, w = x.cuda(), w.cuda()
+        with torch.no_grad():
+            assert cudnn_relu_usable(x.bfloat16(), w, 'relu', None)
+            assert not cudnn_relu_usable(x, w, 'relu', None)  # fp32
+            assert not cudnn_relu_usable(x.half(), w, 'leaky_relu', None)
+            assert not cudnn_relu_usable(x.half(), w, 'relu', x.half())  # residual
+            assert not cudnn_relu_usable(x.half().contiguous(), w, 'relu', None)  # NCHW
+            assert not cudnn_relu_usable(x.half(), w[..., :1, :1], 'relu', None)  # 1x1
+        assert not cudnn_relu_usable(x.half(), w, 'relu', None)  # autograd
+
+
+@cuda
+@pytest.mark.parametrize('groups', [1, 2])
+def test_cudnn_conv_relu_on_gpu(groups):
+    """cuDNN's fused conv + bias + ReLU against a float64 reference: within bf16 rounding
+    (one rounding: at most half an ulp of the output, 2^-9 relative)."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 32 * groups, 45, 80, device='cuda').bfloat16()
+    x = x.contiguous(memory_format=torch.channels_last)
+    w = (torch.randn(32 * groups, 32, 3, 3, device='cuda') * 0.1).bfloat16()
+    b = torch.randn(32 * groups, device='cuda').bfloat16()
+    with torch.no_grad():
+        out = cudnn_conv_relu(x, w, b, 1, 1, 1, groups)
+        ref = torch.relu(torch.nn.functional.conv2d(x.double(), w.double(), b.double(),
+                                                    padding=1, groups=groups))
+    assert out.dtype == torch.bfloat16 and out.is_contiguous(memory_format=torch.channels_last)
+    err = (out.double() - ref).abs()
+    assert (err <= ref.abs() * 2**-8 + 1e-6).all(), err.max()
 
 
 @cuda
