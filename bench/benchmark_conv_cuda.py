@@ -33,32 +33,38 @@ def microseconds(fn, iters: int = 200) -> float:
     return start.elapsed_time(end) / iters * 1000
 
 
+def case(groups: int, benchmark: bool) -> list:
+    """The three runs of one conv shape (``groups`` branches)."""
+    c = 64 * groups
+    x = torch.randn(1, c, 180, 320, device='cuda').bfloat16().contiguous(
+        memory_format=torch.channels_last)
+    w = (torch.randn(c, 64, 3, 3, device='cuda') * 0.05).bfloat16().contiguous(
+        memory_format=torch.channels_last)
+    b = torch.randn(c, device='cuda').bfloat16()
+    ref = F.relu(F.conv2d(x.float(), w.float(), b.float(), padding=1, groups=groups))
+    flop = 2 * 180 * 320 * c * 64 * 9
+    runs = (('conv alone (no bias)', lambda: F.conv2d(x, w, None, 1, 1, 1, groups)),
+            ('conv + conv_epilogue',
+             lambda: conv_epilogue(F.conv2d(x, w, None, 1, 1, 1, groups), b, 'relu')),
+            ('cudnn_conv_relu', lambda: cudnn_conv_relu(x, w, b, 1, 1, 1, groups)))
+    what = 'both branches, groups=2' if groups == 2 else 'one branch'
+    rows = []
+    with torch.no_grad():
+        for name, fn in runs:
+            us = microseconds(fn)
+            err = (fn().float() - ref).abs().max().item() if 'alone' not in name else None
+            rows.append((f'{what}, cudnn.benchmark {benchmark}', name, us, flop / us / 1e6,
+                         '-' if err is None else f'{err:.3g}'))
+    return rows
+
+
 def main() -> None:
     torch.manual_seed(0)
     rows = []
     for benchmark in (False, True):
         torch.backends.cudnn.benchmark = benchmark
         for groups in (1, 2):
-            c = 64 * groups
-            x = torch.randn(1, c, 180, 320, device='cuda').bfloat16().contiguous(
-                memory_format=torch.channels_last)
-            w = (torch.randn(c, 64, 3, 3, device='cuda') * 0.05).bfloat16().contiguous(
-                memory_format=torch.channels_last)
-            b = torch.randn(c, device='cuda').bfloat16()
-            ref = F.relu(F.conv2d(x.float(), w.float(), b.float(), padding=1, groups=groups))
-            flop = 2 * 180 * 320 * c * 64 * 9
-            runs = (('conv alone (no bias)', lambda: F.conv2d(x, w, None, 1, 1, 1, groups)),
-                    ('conv + conv_epilogue', lambda: conv_epilogue(
-                        F.conv2d(x, w, None, 1, 1, 1, groups), b, 'relu')),
-                    ('cudnn_conv_relu', lambda: cudnn_conv_relu(x, w, b, 1, 1, 1, groups)))
-            with torch.no_grad():
-                for name, fn in runs:
-                    us = microseconds(fn)
-                    err = ((fn().float() - ref).abs().max().item()
-                           if 'alone' not in name else float('nan'))
-                    rows.append((f'{"both branches, groups=2" if groups == 2 else "one branch"}'
-                                 f', cudnn.benchmark {benchmark}', name, us,
-                                 flop / us / 1e6, f'{err:.3g}'))
+            rows += case(groups, benchmark)
     print(f'machine: {machine()}, bf16, channels-last, 1 x C x 180 x 320, 3x3')
     print(table(rows, header=('conv', 'run', 'us / call', 'TFLOP/s', 'max abs error')))
 
