@@ -31,7 +31,9 @@ run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
 # STEPS="tests degradations".
 run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py \
   tests/test_models/test_archs/test_epilogue.py tests/test_datasets/test_transforms/test_tensor_ops.py
-# needs PyAV: a kit packed with WITH_AV=1 bash bench/gpu_carry.sh
+run conv_cuda python3 bench/benchmark_conv_cuda.py
+# needs PyAV: a kit packed with WITH_AV=1 bash bench/gpu_carry.sh (~2.6 s per clip: give
+# it STEP_TIMEOUT above 3 x CLIPS seconds; it prints at the end)
 run degradations python3 bench/benchmark_degradations.py --cores 1 --clips "${CLIPS:-60}" \
   --device cuda --profile
 run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \

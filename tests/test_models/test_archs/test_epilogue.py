@@ -108,12 +108,13 @@ def test_fused_network_equals_unfused(amp):
         finally:
             set_fused_epilogue(previous)
     # fp16/bf16: the blocks' conv + ReLU run as cuDNN's fused op when fused (eager too),
-    # which rounds once instead of twice; every other fused op equals the unfused ones
+    # which rounds once instead of twice (at these 16 channels an H200 gave outputs equal
+    # to the separate ops', likely PyTorch's fallback where cuDNN has no fused kernel);
+    # every other fused op equals the unfused ones
     assert torch.equal(outs[1], outs[2])
     if amp is None:
         assert torch.equal(outs[0], outs[1])
     else:
-        assert not torch.equal(outs[0], outs[1])
         assert (outs[0] - outs[1]).abs().max() <= 0.02
 
 
