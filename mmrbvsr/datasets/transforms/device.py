@@ -93,6 +93,12 @@ class FramesToNumpy(BaseTransform):
             imgs = results[key]
             single = torch.is_tensor(imgs)
             imgs = [imgs] if single else list(imgs)
+            for i, img in enumerate(imgs):
+                if not (torch.is_tensor(img) and img.dim() == 3
+                        or isinstance(img, np.ndarray)):
+                    raise ValueError(f'FramesToNumpy: {key}[{i}] must be a CHW tensor or an '
+                                     f'array, got {type(img).__name__} '
+                                     f'{tuple(getattr(img, "shape", ()))}')
             out = []
             for s, e in size_runs(imgs):
                 if not torch.is_tensor(imgs[s]):

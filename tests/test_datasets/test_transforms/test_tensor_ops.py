@@ -194,6 +194,9 @@ def test_frames_to_tensor_bad_input():
     with pytest.raises(ValueError, match=r'img\[1\]'):
         FramesToTensor(keys=['img'], device='cpu')(
             dict(img=[np.zeros((4, 4, 3)), np.zeros((2, 4, 4, 3))]))
+    for bad in ([torch.zeros(3, 4, 4), 'frame.png'], [torch.zeros(1, 3, 4, 4)]):
+        with pytest.raises(ValueError, match=rf'FramesToNumpy: img\[{len(bad) - 1}\]'):
+            FramesToNumpy(keys=['img'])(dict(img=bad))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='CUDA only')
