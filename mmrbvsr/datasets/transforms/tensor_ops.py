@@ -1,7 +1,8 @@
 """Blur, resize, noise and JPEG on frames held as torch tensors, e.g. on a GPU.
 
 A clip is a list of CHW float32 tensors in 0-255 (:class:`FramesToTensor` makes it).
-Frames of equal size are processed together, one batched call per run of equal sizes;
+Frames of equal size are processed together, one batched call per run of equal sizes
+(JPEG: one call for frames of all sizes);
 the degradation transforms dispatch here when their frames are tensors, drawing the
 same parameters from the sample's generator as on NumPy frames.
 

@@ -429,11 +429,10 @@ class BasicVSRNet(BaseModule):
             while len(ready) >= chunk or (i == t - 1 and ready):
                 batch, ready = ready[:chunk], ready[chunk:]
                 frames = [j for j, _, _ in batch]
-                index = torch.tensor(frames, device=lqs.device)
+                # frames picked by slicing: an index tensor on a GPU would be a
+                # host-to-device copy, which waits for the queued work
                 out = self.reconstruct([b for _, b, _ in batch], [f for _, _, f in batch],
-                                       lqs.index_select(1, index))
-                if frames == list(range(frames[0], frames[-1] + 1)):
-                    outputs[:, frames[0]:frames[-1] + 1] = out
-                else:
-                    outputs[:, index] = out.to(outputs.dtype)
+                                       torch.stack([lqs[:, j] for j in frames], 1))
+                for k, j in enumerate(frames):
+                    outputs[:, j] = out[:, k]
         return outputs

@@ -132,10 +132,10 @@ class GroupedResidualBlocks:
         (channels-last)."""
         w, b = self.weights, self.biases
         feat = feat.contiguous(memory_format=torch.channels_last)
-        feat = conv2d(feat, w[0], b[0], 1, 2, act='leaky_relu')
+        feat = conv2d(feat, w[0], b[0], padding=1, groups=2, act='leaky_relu')
         for i in range(1, len(w), 2):  # residual blocks: x + conv2(relu(conv1(x)))
-            feat = conv2d(conv2d(feat, w[i], b[i], 1, 2, act='relu'), w[i + 1], b[i + 1],
-                          1, 2, residual=feat)
+            out = conv2d(feat, w[i], b[i], padding=1, groups=2, act='relu')
+            feat = conv2d(out, w[i + 1], b[i + 1], padding=1, groups=2, residual=feat)
         return feat
 
 

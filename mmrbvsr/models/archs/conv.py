@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from torch.nn.modules.utils import _pair
 
 from .epilogue import (
     apply_epilogue,
@@ -75,20 +76,28 @@ def nnpack_enabled() -> bool:
     return _enabled
 
 
-def _epilogue(y: Tensor, act: Optional[str], residual: Optional[Tensor]) -> Tensor:
-    return y if act is None and residual is None else apply_epilogue(y, act, residual)
+def fused_epilogue_usable(x: Tensor, out_channels: int, stride=1) -> bool:
+    """Whether a conv of ``x`` to ``out_channels`` (zero padding, a bias) takes the fused
+    epilogue (``epilogue.py``)."""
+    if x.dim() != 4:
+        return False
+    sy, sx = _pair(stride)
+    return epilogue_usable(x, x.shape[0] * out_channels * x.shape[2] * x.shape[3] // (sy * sx))
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor, padding: int, groups: int = 1,
-           act: Optional[str] = None, residual: Optional[Tensor] = None) -> Tensor:
-    """``F.conv2d`` (stride 1), then ``act`` and ``residual`` as ``Conv2d.forward`` does
-    them (fused where that is usable), for weights that are not a module's own."""
-    if cudnn_relu_usable(x, weight, act, residual):
-        return cudnn_conv_relu(x, weight, bias, 1, padding, 1, groups)
-    if epilogue_usable(x, x.shape[0] * weight.shape[0] * x.shape[2] * x.shape[3]):
-        return conv_epilogue(F.conv2d(x, weight, None, 1, padding, 1, groups), bias, act,
-                             residual)
-    return _epilogue(F.conv2d(x, weight, bias, 1, padding, 1, groups), act, residual)
+def conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor], stride=1, padding=0,
+           dilation=1, groups: int = 1, act: Optional[str] = None,
+           residual: Optional[Tensor] = None) -> Tensor:
+    """``F.conv2d`` (zero padding), then ``act`` and ``residual``: as cuDNN's fused conv +
+    ReLU or with the fused epilogue where usable (a GPU without autograd), with
+    PyTorch's in-place ops elsewhere."""
+    if bias is not None and cudnn_relu_usable(x, weight, act, residual):
+        return cudnn_conv_relu(x, weight, bias, stride, padding, dilation, groups)
+    if bias is not None and fused_epilogue_usable(x, weight.shape[0], stride):
+        return conv_epilogue(F.conv2d(x, weight, None, stride, padding, dilation, groups),
+                             bias, act, residual)
+    return apply_epilogue(F.conv2d(x, weight, bias, stride, padding, dilation, groups), act,
+                          residual)
 
 
 class Conv2d(nn.Conv2d):
@@ -118,21 +127,17 @@ class Conv2d(nn.Conv2d):
 
     def forward(self, x: Tensor, act: Optional[str] = None,
                 residual: Optional[Tensor] = None) -> Tensor:
-        if self.bias is not None and self.padding_mode == 'zeros' and cudnn_relu_usable(
-                x, self.weight, act, residual):
-            return cudnn_conv_relu(x, self.weight, self.bias, self.stride, self.padding,
-                                   self.dilation, self.groups)
-        if self.fusable(x):
-            return conv_epilogue(self.conv_without_bias(x), self.bias, act, residual)
-        y = super().forward(x) if not self.uses_nnpack(x) else self._nnpack_forward(x)
-        return _epilogue(y, act, residual)
+        if self.uses_nnpack(x):
+            return apply_epilogue(self._nnpack_forward(x), act, residual)
+        if self.padding_mode != 'zeros':
+            return apply_epilogue(super().forward(x), act, residual)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups, act, residual)
 
     def fusable(self, x: Tensor) -> bool:
         """Whether ``forward(x)`` fuses bias, activation and residual (``epilogue.py``)."""
-        if self.bias is None or self.padding_mode != 'zeros' or x.dim() != 4:
-            return False
-        pixels = x.shape[2] * x.shape[3] // (self.stride[0] * self.stride[1])
-        return epilogue_usable(x, x.shape[0] * self.out_channels * pixels)
+        return (self.bias is not None and self.padding_mode == 'zeros'
+                and fused_epilogue_usable(x, self.out_channels, self.stride))
 
     def conv_without_bias(self, x: Tensor) -> Tensor:
         return F.conv2d(x, self.weight, None, self.stride, self.padding, self.dilation,

@@ -15,11 +15,12 @@ conv followed by a ReLU in fp16/bf16 runs as cuDNN's own fused conv + bias + ReL
 """
 import os
 from contextlib import contextmanager
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.nn.modules.utils import _pair
 
 try:
     import triton
@@ -137,10 +138,6 @@ def cudnn_conv_relu(x: Tensor, weight: Tensor, bias: Tensor, stride, padding, di
     return torch.cudnn_convolution_relu(x, weight.to(x.dtype), bias.to(x.dtype),
                                         _pair(stride), _pair(padding), _pair(dilation),
                                         groups)
-
-
-def _pair(v) -> Tuple[int, int]:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
 def check_act(act: Optional[str]) -> None:
