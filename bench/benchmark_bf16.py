@@ -93,6 +93,10 @@ def main() -> None:
     import mmrbvsr.models.archs.basicvsr_net as basicvsr_module
     import mmrbvsr.models.archs.spynet as spynet_module
 
+    def mmagic_warp(x, flow, memory_format=torch.preserve_format, **kwargs):
+        # MMagic's flow_warp, in the layout ours asks for
+        return mmagic_flow_warp(x, flow, **kwargs).contiguous(memory_format=memory_format)
+
     theirs, ours = build(args.net, args.weights, args.spynet)
     theirs.eval().to(device)
     ours.eval().to(device)
@@ -121,7 +125,7 @@ def main() -> None:
             ('mmrbvsr, bf16 autocast', ours, True, None, True, None),
             # eager: graphs captured with our warp would replay it
             ("mmrbvsr, bf16, MMagic's flow_warp (bf16 grid), no CUDA graphs", ours, True,
-             mmagic_flow_warp, False, None)]
+             mmagic_warp, False, None)]
     if device.type == 'cuda':  # parallel_branches is on by default there
         runs[2:2] = [('mmrbvsr, fp32, no CUDA graphs', ours, False, None, False, None),
                      ('mmrbvsr, bf16 autocast, no CUDA graphs', ours, True, None, False, None),

@@ -1,10 +1,16 @@
-"""One propagation conv + bias + ReLU on a GPU: the conv and our Triton epilogue
-(``conv_epilogue``) against cuDNN's fused ``cudnn_conv_relu`` (what ``conv.py`` uses for
-a 3x3 conv followed by a ReLU in fp16/bf16 without autograd), for one branch (64 -> 64
-channels) and both branches as one grouped conv (128 channels, groups=2), bf16,
-channels-last, batch 1 at 180x320; with cuDNN's heuristics and with ``cudnn.benchmark``.
-Microseconds per call (CUDA events, 200 calls) and the largest error against a float32
-conv of the same bf16 operands.
+"""One propagation conv on a GPU: cuDNN's conv and our Triton epilogue (``conv_epilogue``)
+against cuDNN's fused ops, for one branch (64 -> 64 channels) and both branches as one
+grouped conv (128 channels, groups=2), bf16, channels-last, batch 1 at 180x320; with
+cuDNN's heuristics and with ``cudnn.benchmark``:
+
+- conv + bias + ReLU (the first conv of a residual block): ``cudnn_conv_relu``
+  (``torch.cudnn_convolution_relu``, what ``conv.py`` uses);
+- conv + bias + residual add (the second): ``cudnn_fused.conv_bias_add`` (a cuDNN
+  graph through cudnn-frontend, where it is installed).
+
+GPU microseconds per call: 200 calls captured in a CUDA graph and replayed (as the
+network's steps run), so host launch costs do not count; and the largest error
+against a float32 conv of the same bf16 operands.
 
     python bench/benchmark_conv_cuda.py
 """
@@ -18,43 +24,64 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from common import machine, table  # noqa: E402
 
+from mmrbvsr.models.archs import cudnn_fused  # noqa: E402
 from mmrbvsr.models.archs.epilogue import conv_epilogue, cudnn_conv_relu  # noqa: E402
 
 
 def microseconds(fn, iters: int = 200) -> float:
-    for _ in range(10):
-        fn()
+    """GPU time per call of ``fn``, from a CUDA graph of ``iters`` calls."""
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for _ in range(3):  # warm-up: algorithm choice, compilation, graph builds
+            fn()
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for _ in range(iters):
+            fn()
+    graph.replay()
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     start.record()
-    for _ in range(iters):
-        fn()
+    graph.replay()
     end.record()
     torch.cuda.synchronize()
     return start.elapsed_time(end) / iters * 1000
 
 
 def case(groups: int, benchmark: bool) -> list:
-    """The three runs of one conv shape (``groups`` branches)."""
+    """The runs of one conv shape (``groups`` branches)."""
     c = 64 * groups
     x = torch.randn(1, c, 180, 320, device='cuda').bfloat16().contiguous(
         memory_format=torch.channels_last)
     w = (torch.randn(c, 64, 3, 3, device='cuda') * 0.05).bfloat16().contiguous(
         memory_format=torch.channels_last)
     b = torch.randn(c, device='cuda').bfloat16()
-    ref = F.relu(F.conv2d(x.float(), w.float(), b.float(), padding=1, groups=groups))
+    res = torch.randn_like(x)
+    conv = F.conv2d(x.float(), w.float(), b.float(), padding=1, groups=groups)
+    refs = {'relu': F.relu(conv), 'add': conv + res.float()}
     flop = 2 * 180 * 320 * c * 64 * 9
-    runs = (('conv alone (no bias)', lambda: F.conv2d(x, w, None, 1, 1, 1, groups)),
-            ('conv + conv_epilogue',
+    runs = [('conv alone (no bias)', None, lambda: F.conv2d(x, w, None, 1, 1, 1, groups)),
+            ('conv + conv_epilogue (bias, ReLU)', 'relu',
              lambda: conv_epilogue(F.conv2d(x, w, None, 1, 1, 1, groups), b, 'relu')),
-            ('cudnn_conv_relu', lambda: cudnn_conv_relu(x, w, b, 1, 1, 1, groups)))
+            ('cudnn_conv_relu', 'relu', lambda: cudnn_conv_relu(x, w, b, 1, 1, 1, groups)),
+            ('conv + conv_epilogue (bias, residual)', 'add',
+             lambda: conv_epilogue(F.conv2d(x, w, None, 1, 1, 1, groups), b, None, res))]
+    with torch.no_grad():
+        if cudnn_fused.available() and cudnn_fused.conv_bias_add(x, w, b, res, (1, 1)) \
+                is not None:
+            runs.append(('cudnn_fused.conv_bias_add', 'add',
+                         lambda: cudnn_fused.conv_bias_add(x, w, b, res, (1, 1))))
+        else:
+            print(f'cudnn_fused.conv_bias_add unavailable (cudnn-frontend imported: '
+                  f'{cudnn_fused.cudnn is not None})')
     what = 'both branches, groups=2' if groups == 2 else 'one branch'
     rows = []
     with torch.no_grad():
-        for name, fn in runs:
+        for name, ref, fn in runs:
             us = microseconds(fn)
-            err = (fn().float() - ref).abs().max().item() if 'alone' not in name else None
-            rows.append((f'{what}, cudnn.benchmark {benchmark}', name, us, flop / us / 1e6,
-                         '-' if err is None else f'{err:.3g}'))
+            err = '-' if ref is None else f'{(fn().float() - refs[ref]).abs().max().item():.3g}'
+            rows.append((f'{what}, cudnn.benchmark {benchmark}', name, us, flop / us / 1e6, err))
     return rows
 
 

@@ -7,7 +7,9 @@
 # (~38 of the 41 MB). On the box, `bash bench/run_gpu.sh` installs it and runs the benchmarks.
 # WITH_AV=1 packs PyAV 12.3.0 for the box's Python 3.12 and BasicVSR's SPyNet alone instead
 # of the BasicVSR weights (~58 MB: a call carries at most 64 MiB), for run_gpu.sh's
-# `degradations` step and the RealBasicVSRNet runs.
+# `degradations` step and the RealBasicVSRNet runs. WITH_CUDNN_FRONTEND=1 adds NVIDIA's
+# cudnn-frontend (cudnn_fused.py; with WITH_AV=1 the kit passes 64 MiB: then delete
+# .gpu/whl/av-*.whl unless the degradation step runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
@@ -42,5 +44,15 @@ convert_checkpoint(sys.argv[1], spynet_out=sys.argv[2], strict=True)" \
     ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/spynet_basicvsr_reds4.pth"
 else
   cp ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/"
+fi
+if [ "${WITH_CUDNN_FRONTEND:-0}" = 1 ]; then  # cuDNN's fused conv + bias + add (~20 MB)
+  mkdir -p "$out/extra"
+  python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.12 \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d "$out/whl" \
+    nvidia-cudnn-frontend
+  # its driver bindings, installed on the box only where PyTorch did not bring them
+  python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.12 \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d "$out/extra" \
+    cuda-bindings cuda-pathfinder
 fi
 du -sh "$out"

@@ -10,6 +10,10 @@ mkdir -p "$out"
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/mmrbvsr_site \
   .gpu/whl/*.whl || exit 1
 cp -r .gpu/site/* /tmp/mmrbvsr_site/
+if [ -d .gpu/extra ] && ! python3 -c 'import cuda.bindings.driver' 2>/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/mmrbvsr_site \
+    .gpu/extra/*.whl
+fi
 [ -e ../shared ] || ln -s "$PWD/.gpu/shared" ../shared
 export PYTHONPATH=/tmp/mmrbvsr_site:$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv
@@ -30,12 +34,13 @@ run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
 # which the box lacks: pack the kit with WITH_AV=1 (no BasicVSR weights then) and run
 # STEPS="tests degradations".
 run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py \
-  tests/test_models/test_archs/test_epilogue.py tests/test_datasets/test_transforms/test_tensor_ops.py
+  tests/test_models/test_archs/test_epilogue.py tests/test_models/test_archs/test_cudnn_fused.py tests/test_datasets/test_transforms/test_tensor_ops.py
 run conv_cuda python3 bench/benchmark_conv_cuda.py
 # needs PyAV: a kit packed with WITH_AV=1 bash bench/gpu_carry.sh (~2.6 s per clip: give
 # it STEP_TIMEOUT above 3 x CLIPS seconds; it prints at the end)
 run degradations python3 bench/benchmark_degradations.py --cores 1 --clips "${CLIPS:-60}" \
   --device cuda --profile
+run profile python3 bench/profile_inference_cuda.py --frames 30 "${spynet[@]}"
 run bf16_realbasicvsr python3 bench/benchmark_bf16.py --device cuda --net realbasicvsr \
   --frames 30 --repeat 5 --profile "${spynet[@]}"
 run bf16_realbasicvsr_cudnn_benchmark python3 bench/benchmark_bf16.py --device cuda \

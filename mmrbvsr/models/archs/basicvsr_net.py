@@ -17,7 +17,7 @@ from .blocks import (
     ResidualBlocksWithInputConv,
     to_channels_last,
 )
-from .conv import Conv2d
+from .conv import CHANNEL_ALIGN, Conv2d
 from .cuda_graph import GraphCache, graphed_call, graphs_usable
 from .flow_warp import flow_warp
 from .spynet import SPyNet
@@ -90,10 +90,11 @@ class BasicVSRNet(BaseModule):
             the memory of the HR features. Default: 16384 (4 frames of 64x64; a
             30-frame stage-1 step took 25.0 s with it, 28.2 s with 16 frames and
             25.2 s with one frame per call on a 2-core CPU).
-        cuda_graphs (bool): On a GPU without autograd, replay each propagation
-            step (warp, concatenation, residual blocks) and each reconstruction
-            from a CUDA graph captured on its first use (``cuda_graph.py``): same
-            output, far fewer launches. Default: True.
+        cuda_graphs (bool): On a GPU without autograd, replay SPyNet's batched
+            call, each propagation step (warp, concatenation, residual blocks) and
+            each reconstruction from a CUDA graph captured on its first use
+            (``cuda_graph.py``; the graphs share one memory pool): same output, far
+            fewer launches. Default: True.
         parallel_branches (bool, optional): Run step i of the backward branch
             (frame t-1-i) and step i of the forward branch (frame i) together, as
             grouped convs (``GroupedResidualBlocks``): the branches do not read each
@@ -205,7 +206,7 @@ class BasicVSRNet(BaseModule):
             supps.append(lqs_1[todo].reshape(-1, c, h, w))
         ref = torch.cat(refs) if len(refs) > 1 else refs[0]
         supp = torch.cat(supps) if len(supps) > 1 else supps[0]
-        flows = in_batches(self.spynet, (ref, supp), batch_pixels(ref))
+        flows = in_batches(self.flow, (ref, supp), batch_pixels(ref))
 
         flows_backward = flows[:n * (t - 1)].view(n, t - 1, 2, h, w)
         if num_todo == n:
@@ -216,6 +217,14 @@ class BasicVSRNet(BaseModule):
                 computed = flows[n * (t - 1):].view(num_todo, t - 1, 2, h, w)
                 flows_forward = flows_forward.index_copy(0, todo, computed)
         return flows_forward, flows_backward
+
+    def flow(self, ref: Tensor, supp: Tensor) -> Tensor:
+        """``self.spynet(ref, supp)``, replayed from a CUDA graph where usable (its
+        coarse levels are a few microseconds of GPU work per launch)."""
+        if self.cuda_graphs and graphs_usable(ref, supp):
+            params = list(self.spynet.parameters()) + list(self.spynet.buffers())
+            return graphed_call(self._graphs, 'spynet', self.spynet, params, ref, supp)
+        return self.spynet(ref, supp)
 
     def _propagate(self, resblocks: nn.Module, lq: Tensor, feat: Tensor,
                    flow: Optional[Tensor] = None) -> Tensor:
@@ -252,13 +261,18 @@ class BasicVSRNet(BaseModule):
         stacks = (self.backward_resblocks, self.forward_resblocks)
         dtype = (torch.get_autocast_dtype(x.device.type)
                  if torch.is_autocast_enabled(x.device.type) else None)
+        # on a GPU, the 3 + mid input channels padded to a multiple of 8 (zeros after
+        # the LR frame's 3, see propagate_both)
+        count = -(3 + self.mid_channels) % CHANNEL_ALIGN if x.is_cuda else 0
+        zeros_at = (3, count) if count else None
         if torch.is_grad_enabled():
-            return GroupedResidualBlocks(stacks, dtype)
+            return GroupedResidualBlocks(stacks, dtype, zeros_at)
         params = [p for s in stacks for p in s.parameters()]
-        key = (dtype, tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in params))
+        key = (dtype, zeros_at,
+               tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in params))
         if key not in self._grouped:
             self._grouped.clear()
-            self._grouped[key] = GroupedResidualBlocks(stacks, dtype)
+            self._grouped[key] = GroupedResidualBlocks(stacks, dtype, zeros_at)
         return self._grouped[key]
 
     def _propagate_both(self, grouped: GroupedResidualBlocks, lq_backward: Tensor,
@@ -268,8 +282,10 @@ class BasicVSRNet(BaseModule):
         feat_backward, feat_forward = feat[:, :c], feat[:, c:]
         if flow is not None:  # both warps in one call: (2n, c, h, w)
             warped = flow_warp(torch.cat([feat_backward, feat_forward]),
-                               flow.permute(0, 2, 3, 1))
+                               flow.permute(0, 2, 3, 1),
+                               memory_format=torch.channels_last)
             feat_backward, feat_forward = warped[:n], warped[n:]
+        # channels-last parts give a channels-last input: no reordering pass after
         return grouped(torch.cat([lq_backward, feat_backward, lq_forward, feat_forward], 1))
 
     def propagate_both(self, grouped: GroupedResidualBlocks, lq_backward: Tensor,
@@ -279,7 +295,9 @@ class BasicVSRNet(BaseModule):
 
         Args:
             grouped (GroupedResidualBlocks): From ``grouped_resblocks``.
-            lq_backward (Tensor): The backward branch's current LR frames ``(n, 3, h, w)``.
+            lq_backward (Tensor): The backward branch's current LR frames ``(n, 3, h, w)``,
+                or ``(n, 3 + k, h, w)`` with k zero channels where ``grouped.zeros_at``
+                is ``(3, k)`` (``padded_frames``).
             lq_forward (Tensor): The forward branch's current LR frames.
             feat (Tensor): The previous step's features ``(n, 2c, h, w)``: the
                 backward branch's channels, then the forward branch's.
@@ -404,12 +422,26 @@ class BasicVSRNet(BaseModule):
                 feats_forward, start = [], i + 1
         return outputs
 
+    @staticmethod
+    def padded_frames(lqs: Tensor, count: int) -> Tensor:
+        """``lqs`` ``(n, t, c, h, w)`` with ``count`` zero channels appended, each frame
+        channels-last, in autocast's dtype where it is on (the conv would cast them)."""
+        n, t, c, h, w = lqs.shape
+        device = lqs.device.type
+        dtype = (torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device)
+                 else lqs.dtype)
+        padded = lqs.new_zeros(n, t, h, w, c + count, dtype=dtype)
+        padded[..., :c] = lqs.permute(0, 1, 3, 4, 2)
+        return padded.permute(0, 1, 4, 2, 3)
+
     def _forward_parallel(self, lqs: Tensor,
                           flows: Optional[Tuple[Tensor, Tensor]]) -> Tensor:
         """Step i runs backward step t-1-i and forward step i at once; frame j is
         reconstructed once both branches have passed it (after step max(j, t-1-j))."""
         n, t, c, h, w = lqs.size()
         grouped = self.grouped_resblocks(lqs)
+        lq_in = lqs if grouped.zeros_at is None else self.padded_frames(
+            lqs, grouped.zeros_at[1])
         if flows is not None:  # step i's flows: backward frame t-i to t-1-i, forward i to i-1
             flows_forward, flows_backward = flows
             flows = torch.cat([flows_backward.flip(1), flows_forward]).transpose(0, 1).contiguous()
@@ -417,10 +449,10 @@ class BasicVSRNet(BaseModule):
         outputs = lqs.new_empty(n, t, c, scale * h, scale * w)
         steps: List[Optional[Tensor]] = [None] * t
         ready: List[Tuple[int, Tensor, Tensor]] = []  # (frame, backward, forward features)
-        feat = lqs.new_zeros(n, 2 * mid, h, w)
+        feat = lq_in.new_zeros(n, 2 * mid, h, w).contiguous(memory_format=torch.channels_last)
         for i in range(t):
             flow = flows[i - 1] if i > 0 else None
-            feat = self.propagate_both(grouped, lqs[:, t - 1 - i], lqs[:, i], feat, flow)
+            feat = self.propagate_both(grouped, lq_in[:, t - 1 - i], lq_in[:, i], feat, flow)
             steps[i] = feat
             if 2 * i >= t - 1:  # frames i and t-1-i have both branches' features now
                 for j in sorted({t - 1 - i, i}):

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.modules.utils import _pair
 
+from . import cudnn_fused
 from .epilogue import (
     apply_epilogue,
     conv_epilogue,
@@ -46,6 +47,8 @@ NNPACK_MIN_PIXELS = {3: 240 * 320, 7: 32 * 32}
 # this many pixels x (in + out channels), e.g. the x4 reconstruction's 360x640 and
 # 720x1280 convs, oneDNN is used so that it stays below ~250 MB
 NNPACK_MAX_WORK = 32 * 2**20
+# fp16/bf16 cuDNN convs on CUDA: output channels padded to a multiple of this
+CHANNEL_ALIGN = 8
 
 _enabled = os.environ.get('MMRBVSR_NNPACK', '1').strip().lower() not in ('0', 'false', 'off')
 _available = None
@@ -85,12 +88,45 @@ def fused_epilogue_usable(x: Tensor, out_channels: int, stride=1) -> bool:
     return epilogue_usable(x, x.shape[0] * out_channels * x.shape[2] * x.shape[3] // (sy * sx))
 
 
+def half_on_cuda(x: Tensor) -> bool:
+    """Whether a conv of ``x`` runs in fp16/bf16 on CUDA without autograd (autocast's
+    dtype where it is on)."""
+    if not x.is_cuda or torch.is_grad_enabled():
+        return False
+    dtype = (torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda')
+             else x.dtype)
+    return dtype in (torch.float16, torch.bfloat16)
+
+
 def conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor], stride=1, padding=0,
            dilation=1, groups: int = 1, act: Optional[str] = None,
            residual: Optional[Tensor] = None) -> Tensor:
     """``F.conv2d`` (zero padding), then ``act`` and ``residual``: as cuDNN's fused conv +
     ReLU or with the fused epilogue where usable (a GPU without autograd), with
-    PyTorch's in-place ops elsewhere."""
+    PyTorch's in-place ops elsewhere. In fp16/bf16 on a GPU without autograd, output
+    channels that are not a multiple of ``CHANNEL_ALIGN`` are computed with zero
+    filters added, and a conv + bias + residual runs as one cuDNN graph where
+    cudnn-frontend is installed (``cudnn_fused.py``)."""
+    if groups == 1 and weight.shape[0] % CHANNEL_ALIGN and half_on_cuda(x):
+        # e.g. 64 -> 3 (reconstruction, cleaning) or 16 -> 2 (SPyNet): cuDNN pads such
+        # outputs itself, in extra passes and slower kernels (169 against ~40 us for the
+        # 720x1280 conv_last on an H200); zero filters give the same channels
+        pad = -weight.shape[0] % CHANNEL_ALIGN
+        padded = F.pad(weight, (0, 0, 0, 0, 0, 0, 0, pad)).contiguous(
+            memory_format=torch.channels_last if x.is_contiguous(
+                memory_format=torch.channels_last) else torch.contiguous_format)
+        y = F.conv2d(x, padded, None, stride, padding, dilation)[:, :weight.shape[0]]
+        if bias is not None:
+            y = y.add(bias.to(y.dtype).view(1, -1, 1, 1))
+        return apply_epilogue(y, act, residual)
+    if bias is not None and residual is not None and act is None and half_on_cuda(x) \
+            and _pair(stride) == (1, 1) and _pair(dilation) == (1, 1) \
+            and cudnn_fused.available():
+        w = weight.to(x.dtype)  # autocast's cast (the grouped weights are cast already)
+        if cudnn_fused.usable(x, w, residual):
+            out = cudnn_fused.conv_bias_add(x, w, bias, residual, _pair(padding))
+            if out is not None:
+                return out
     if bias is not None and cudnn_relu_usable(x, weight, act, residual):
         return cudnn_conv_relu(x, weight, bias, stride, padding, dilation, groups)
     if bias is not None and fused_epilogue_usable(x, weight.shape[0], stride):

@@ -9,12 +9,15 @@ replayed after; the inputs are copied into the graph's buffers and the output is
 returned as a fresh tensor. Graph replay runs the captured kernels: outputs equal
 eager ones.
 """
+import logging
 from contextlib import nullcontext
 from typing import Callable, Dict, Iterable, Tuple
 
 import torch
+from mmengine.logging import print_log
 from torch import Tensor
 
+from . import cudnn_fused
 from .epilogue import fused_scope
 
 MAX_GRAPHS = 16  # captures kept per cache; more are dropped oldest first
@@ -26,8 +29,8 @@ def graphs_usable(*tensors: Tensor) -> bool:
             and not torch.cuda.is_current_stream_capturing())
 
 
-def _capture(fn: Callable[..., Tensor], inputs: Tuple[Tensor, ...],
-             amp_dtype) -> Tuple[torch.cuda.CUDAGraph, Tuple[Tensor, ...], Tensor]:
+def _capture(fn: Callable[..., Tensor], inputs: Tuple[Tensor, ...], amp_dtype,
+             pool=None) -> Tuple[torch.cuda.CUDAGraph, Tuple[Tensor, ...], Tensor]:
     static_inputs = tuple(x.clone() for x in inputs)
     # autocast's weight-cast cache would hand the graph tensors freed after capture:
     # the casts are captured as kernels instead
@@ -42,7 +45,8 @@ def _capture(fn: Callable[..., Tensor], inputs: Tuple[Tensor, ...],
             fn(*static_inputs)
     torch.cuda.current_stream(inputs[0].device).wait_stream(stream)
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph, capture_error_mode='thread_local'), amp, fused_scope():
+    with torch.cuda.graph(graph, pool=pool, capture_error_mode='thread_local'), amp, \
+            fused_scope():
         static_output = fn(*static_inputs)
     return graph, static_inputs, static_output
 
@@ -71,7 +75,16 @@ def graphed_call(cache: Dict, name: str, fn: Callable[..., Tensor],
            tuple(p.data_ptr() for p in params))
     entry = cache.pop(key, None)
     if entry is None:
-        entry = _capture(fn, inputs, amp_dtype)
+        try:
+            entry = _capture(fn, inputs, amp_dtype, getattr(cache, 'pool', None))
+        except Exception as e:
+            if not cudnn_fused.available():
+                raise
+            # cuDNN's fused graphs could not be captured here: without them from now on
+            cudnn_fused.set_enabled(False)
+            print_log(f'CUDA graph capture failed with cuDNN fused convs ({type(e).__name__}: '
+                      f'{str(e)[:200]}); they are switched off', 'current', logging.WARNING)
+            entry = _capture(fn, inputs, amp_dtype, getattr(cache, 'pool', None))
         while len(cache) >= MAX_GRAPHS:
             cache.pop(next(iter(cache)))
     cache[key] = entry  # most recently used last
@@ -83,7 +96,21 @@ def graphed_call(cache: Dict, name: str, fn: Callable[..., Tensor],
 
 
 class GraphCache(dict):
-    """Captured graphs, keyed by call; a copy or pickle of it starts empty."""
+    """Captured graphs, keyed by call; a copy or pickle of it starts empty.
+
+    Its graphs share one memory pool, so their intermediates take the memory of the
+    largest one, not the sum. That is safe because each replay's output is cloned
+    at once: a replay may overwrite what another graph left in the pool (its
+    intermediates, its static output once cloned), but not its static inputs, which
+    live outside the pool, nor the static outputs of graphs captured before it,
+    which stay allocated.
+    """
+
+    @property
+    def pool(self):
+        if getattr(self, '_pool', None) is None:
+            self._pool = torch.cuda.graph_pool_handle()
+        return self._pool
 
     def __deepcopy__(self, memo) -> 'GraphCache':
         return GraphCache()

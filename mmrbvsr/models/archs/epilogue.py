@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - triton ships with PyTorch's CUDA wheel
 ACTIVATIONS = {None: 0, 'relu': 1, 'leaky_relu': 2}
 LEAKY_SLOPE = 0.1  # BasicVSR's LeakyReLU
 BLOCK = 2048
+INT32_LIMIT = 2**31  # from this many elements (plus a block) the kernels index in int64
 # outside a graph capture, conv outputs from this many elements (360x640x64) are fused
 EAGER_MIN_NUMEL = 2**23
 
@@ -41,16 +42,22 @@ _scope = 0
 if triton is not None:
 
     @triton.jit
-    def _epilogue_kernel(y_ptr, bias_ptr, res_ptr, numel, channels, plane,
+    def _epilogue_kernel(y_ptr, bias_ptr, res_ptr, numel, plane, CHANNELS: tl.constexpr,
                          CHANNELS_LAST: tl.constexpr, ACT: tl.constexpr,
                          HAS_RESIDUAL: tl.constexpr, SLOPE: tl.constexpr,
-                         BLOCK: tl.constexpr):
-        offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+                         WIDE: tl.constexpr, BLOCK: tl.constexpr):
+        # int32 offsets unless WIDE (2**31 elements or more); the channel count is a
+        # constant, so the channel of an offset costs a mask or a multiply, not an
+        # int64 division (which made this pass 2-3x slower than its memory traffic)
+        pid = tl.program_id(0)
+        if WIDE:
+            pid = pid.to(tl.int64)
+        offs = pid * BLOCK + tl.arange(0, BLOCK)
         mask = offs < numel
         if CHANNELS_LAST:
-            c = offs % channels
+            c = offs % CHANNELS
         else:
-            c = (offs // plane) % channels
+            c = (offs // plane) % CHANNELS
         dtype = y_ptr.dtype.element_ty
         y = tl.load(y_ptr + offs, mask=mask, other=0.).to(tl.float32)
         b = tl.load(bias_ptr + c, mask=mask, other=0.).to(dtype).to(tl.float32)
@@ -64,21 +71,26 @@ if triton is not None:
         tl.store(y_ptr + offs, y.to(dtype), mask=mask)
 
     @triton.jit
-    def _pixel_shuffle_kernel(y_ptr, bias_ptr, out_ptr, numel, channels, height, width,
-                              R: tl.constexpr, ACT: tl.constexpr, SLOPE: tl.constexpr,
-                              BLOCK: tl.constexpr):
-        # out (n, channels, height*R, width*R) channels-last from y (n, channels*R*R,
-        # height, width) channels-last: out[., c, h*R+i, w*R+j] = y[., c*R*R+i*R+j, h, w]
-        offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-        mask = offs < numel
-        c = offs % channels
-        t = offs // channels
-        wo = t % (width * R)
-        t = t // (width * R)
-        ho = t % (height * R)
-        n = t // (height * R)
+    def _pixel_shuffle_kernel(y_ptr, bias_ptr, out_ptr, height, width,
+                              CHANNELS: tl.constexpr, R: tl.constexpr, ACT: tl.constexpr,
+                              SLOPE: tl.constexpr, WIDE: tl.constexpr, BLOCK: tl.constexpr):
+        # out (n, CHANNELS, height*R, width*R) channels-last from y (n, CHANNELS*R*R,
+        # height, width) channels-last: out[., c, h*R+i, w*R+j] = y[., c*R*R+i*R+j, h, w].
+        # Program (row, k) writes the k-th block of output row `row` (n * height * R
+        # rows of width * R * CHANNELS elements): no per-element division by a
+        # runtime value
+        row = tl.program_id(0)
+        if WIDE:
+            row = row.to(tl.int64)
+        row_len = width * (R * CHANNELS)
+        offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)  # within the row
+        mask = offs < row_len
+        ho = row % (height * R)
+        n = row // (height * R)
+        c = offs % CHANNELS
+        wo = offs // CHANNELS
         ci = c * (R * R) + (ho % R) * R + wo % R
-        src = ((n * height + ho // R) * width + wo // R) * (channels * R * R) + ci
+        src = ((n * height + ho // R) * width + wo // R) * (CHANNELS * R * R) + ci
         dtype = y_ptr.dtype.element_ty
         y = tl.load(y_ptr + src, mask=mask, other=0.).to(tl.float32)
         b = tl.load(bias_ptr + ci, mask=mask, other=0.).to(dtype).to(tl.float32)
@@ -87,7 +99,7 @@ if triton is not None:
             y = tl.where(y < 0, 0., y)
         elif ACT == 2:
             y = tl.where(y > 0, y, y * SLOPE)
-        tl.store(out_ptr + offs, y.to(dtype), mask=mask)
+        tl.store(out_ptr + row * row_len + offs, y.to(dtype), mask=mask)
 
 
 def set_fused_epilogue(enabled: bool) -> bool:
@@ -97,6 +109,11 @@ def set_fused_epilogue(enabled: bool) -> bool:
         raise TypeError(f'enabled must be a bool, got {enabled!r}')
     previous, _enabled = _enabled, enabled
     return previous
+
+
+def fused_enabled() -> bool:
+    """Whether the fused paths are switched on (``set_fused_epilogue``)."""
+    return _enabled
 
 
 @contextmanager
@@ -188,10 +205,10 @@ def conv_epilogue(y: Tensor, bias: Tensor, act: Optional[str] = None,
         return y
     grid = (triton.cdiv(numel, BLOCK), )
     _epilogue_kernel[grid](
-        y, bias, residual if residual is not None else y, numel, y.shape[1],
-        y.shape[2] * y.shape[3], CHANNELS_LAST=channels_last and not y.is_contiguous(),
+        y, bias, residual if residual is not None else y, numel, y.shape[2] * y.shape[3],
+        CHANNELS=y.shape[1], CHANNELS_LAST=channels_last and not y.is_contiguous(),
         ACT=ACTIVATIONS[act], HAS_RESIDUAL=residual is not None, SLOPE=LEAKY_SLOPE,
-        BLOCK=BLOCK)
+        WIDE=numel + BLOCK >= INT32_LIMIT, BLOCK=BLOCK)
     return y
 
 
@@ -214,8 +231,8 @@ def pixel_shuffle_epilogue(y: Tensor, bias: Tensor, scale: int,
         return F.pixel_shuffle(_unfused(y, bias, act), scale)
     out = torch.empty(n, cs // scale**2, h * scale, w * scale, dtype=y.dtype,
                       device=y.device, memory_format=torch.channels_last)
-    numel = out.numel()
-    _pixel_shuffle_kernel[(triton.cdiv(numel, BLOCK), )](
-        y, bias, out, numel, out.shape[1], h, w, R=scale, ACT=ACTIVATIONS[act],
-        SLOPE=LEAKY_SLOPE, BLOCK=BLOCK)
+    rows, row_len = n * h * scale, w * scale * out.shape[1]
+    _pixel_shuffle_kernel[(rows, triton.cdiv(row_len, BLOCK))](
+        y, bias, out, h, w, CHANNELS=out.shape[1], R=scale, ACT=ACTIVATIONS[act],
+        SLOPE=LEAKY_SLOPE, WIDE=y.numel() + BLOCK >= INT32_LIMIT, BLOCK=BLOCK)
     return out

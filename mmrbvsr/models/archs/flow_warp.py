@@ -8,7 +8,8 @@ def flow_warp(x: Tensor,
               flow: Tensor,
               interpolation: str = 'bilinear',
               padding_mode: str = 'zeros',
-              align_corners: bool = True) -> Tensor:
+              align_corners: bool = True,
+              memory_format: torch.memory_format = torch.preserve_format) -> Tensor:
     """Warps ``x`` with ``flow``: ``out(p) = x(p + flow(p))``, sampled with ``grid_sample``.
 
     The same arithmetic as MMagic's ``flow_warp``, so fp32 results agree bit for bit.
@@ -25,6 +26,8 @@ def flow_warp(x: Tensor,
         padding_mode (str): ``'zeros'``, ``'border'`` or ``'reflection'``.
             Default: ``'zeros'``.
         align_corners (bool): Passed to ``grid_sample``. Default: True.
+        memory_format (torch.memory_format): The result's layout (e.g. channels-last
+            for the conv that reads it). Default: ``torch.preserve_format``.
 
     Returns:
         Tensor: The warped ``x``, shape ``(n, c, h, w)``.
@@ -50,4 +53,4 @@ def flow_warp(x: Tensor,
     out = F.grid_sample(
         x.to(dtype), grid_flow, mode=interpolation, padding_mode=padding_mode,
         align_corners=align_corners)
-    return out.to(x.dtype)
+    return out.to(x.dtype, memory_format=memory_format)

@@ -149,7 +149,7 @@ class SPyNet(BaseModule):
         flow = self.compute_flow(ref, supp)
         if (h_up, w_up) != (h, w):
             flow = F.interpolate(flow, size=(h, w), mode='bilinear', align_corners=False)
-            # rescale the displacements to the original resolution
-            scale = flow.new_tensor([w / w_up, h / h_up]).view(1, 2, 1, 1)
-            flow = flow * scale
+            # rescale the displacements to the original resolution (no host-to-device
+            # copy: a CUDA graph may capture this)
+            flow = torch.cat([flow[:, :1] * (w / w_up), flow[:, 1:] * (h / h_up)], 1)
         return flow

@@ -10,6 +10,7 @@ from mmagic.models.editors.basicvsr.basicvsr_net import BasicVSRNet as MMagicBas
 from mmengine.runner import load_checkpoint
 
 from mmrbvsr.models.archs import BasicVSRNet
+from mmrbvsr.models.archs.blocks import GroupedResidualBlocks
 
 
 def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -167,6 +168,31 @@ def test_grouped_weights_follow_the_parameters(demo_frames):
         assert net.grouped_resblocks(clip).weights[0].dtype == torch.bfloat16
     with pytest.raises(TypeError, match='parallel_branches'):
         BasicVSRNet(8, 1, parallel_branches='yes')
+
+
+def test_grouped_blocks_with_zero_channels(demo_frames):
+    """Zero input channels inserted after the LR frame's 3 (as on a GPU, to 72) give
+    the same features; ``padded_frames`` builds such frames."""
+    torch.manual_seed(0)
+    net = BasicVSRNet(16, 2).eval()
+    stacks = (net.backward_resblocks, net.forward_resblocks)
+    plain, padded = GroupedResidualBlocks(stacks), GroupedResidualBlocks(stacks, None, (3, 5))
+    w0 = padded.weights[0]  # one dense conv, block-diagonal, zeros at the padding
+    assert w0.shape == (32, 48, 3, 3) and padded.input_groups == 1
+    assert not w0[:16, 24:].any() and not w0[16:, :24].any()
+    assert not w0[:16, 3:8].any() and not w0[16:, 27:32].any()
+    lqs = demo_frames(2, 32, 48)
+    feat = torch.randn(1, 32, 32, 48)
+    lq_in = BasicVSRNet.padded_frames(lqs, 5)
+    assert lq_in.shape == (1, 2, 8, 32, 48) and not lq_in[:, :, 3:].any()
+    assert lq_in[:, :, :3].equal(lqs) and lq_in[:, 0].is_contiguous(
+        memory_format=torch.channels_last)
+    with torch.no_grad():
+        x = torch.cat([lqs[:, 0], feat[:, :16], lqs[:, 1], feat[:, 16:]], 1)
+        x_pad = torch.cat([lq_in[:, 0], feat[:, :16], lq_in[:, 1], feat[:, 16:]], 1)
+        assert max_diff(padded(x_pad), plain(x)) <= 1e-5
+    with torch.autocast('cpu', torch.bfloat16):  # in the dtype the conv takes
+        assert BasicVSRNet.padded_frames(lqs, 5).dtype == torch.bfloat16
 
 
 def test_bad_recon_pixels():

@@ -164,3 +164,26 @@ def test_network_same_with_and_without_nnpack(demo_frames, monkeypatch):
     # the propagation's 3x3 convs and SPyNet's 7x7 ones took NNPACK's path
     assert (16, 16, 3, 3) in calls and (32, 8, 7, 7) in calls
     assert (outs[0] - outs[1]).abs().max().item() <= 1e-4
+
+
+@pytest.mark.parametrize('act,residual', [(None, False), ('relu', True)])
+def test_half_convs_pad_output_channels(monkeypatch, act, residual):
+    """In fp16/bf16 on a GPU, 3 (or 2) output channels are computed as 8 with zero
+    filters: the same values (here in bf16 on the CPU, as the GPU path would)."""
+    assert not conv_mod.half_on_cuda(torch.zeros(1, 1, 1, 1, dtype=torch.bfloat16))
+    torch.manual_seed(0)
+    x = torch.randn(2, 16, 12, 10).to(torch.bfloat16).contiguous(
+        memory_format=torch.channels_last)
+    weight, bias = torch.randn(3, 16, 3, 3).to(torch.bfloat16), torch.randn(3)
+    res = torch.randn(2, 3, 12, 10).to(torch.bfloat16) if residual else None
+    with torch.no_grad():
+        expected = conv_mod.apply_epilogue(
+            F.conv2d(x, weight, bias.to(torch.bfloat16), padding=1), act, res)
+        shapes = []
+        conv = F.conv2d
+        monkeypatch.setattr(conv_mod, 'half_on_cuda', lambda x: True)
+        monkeypatch.setattr(conv_mod.F, 'conv2d',
+                            lambda x, w, *a: shapes.append(tuple(w.shape)) or conv(x, w, *a))
+        out = conv_mod.conv2d(x, weight, bias, padding=1, act=act, residual=res)
+    assert shapes == [(8, 16, 3, 3)] and out.shape == expected.shape
+    assert (out.float() - expected.float()).abs().max() <= 0.02 * expected.abs().max()

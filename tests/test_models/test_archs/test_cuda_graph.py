@@ -60,10 +60,11 @@ def test_graph_replay_equals_eager(amp, parallel):
         for x in (clip, clip_b, clip):  # a new shape captures anew; the first one replays
             assert torch.equal(graphed(x), eager(x))
     # propagation with and without flow, for two shapes: per branch, or both branches in
-    # one step; reconstruction of 2 frames (clip), of 2 and of 1 frame (clip_b)
+    # one step; reconstruction of 2 frames (clip), of 2 and of 1 frame (clip_b); SPyNet
+    # once per shape (all pairs in one batch)
     names = [key[0] for key in graphed.basicvsr._graphs]
-    assert names.count('reconstruct') == 3
-    assert len(names) - 3 == (4 if parallel else 8)
+    assert names.count('reconstruct') == 3 and names.count('spynet') == 2
+    assert len(names) - 5 == (4 if parallel else 8)
     with torch.no_grad():  # an fp32 call after bf16/fp16 ones: a capture of its own
         assert torch.equal(graphed(clip), eager(clip))
 
@@ -88,8 +89,9 @@ def test_graph_follows_weights_and_is_off_with_autograd():
     moved = net.double()  # new storages: captured anew
     with torch.no_grad():
         moved(clip.double())
-    # both branches in one step (the default), with and without flow; 4 frames reconstructed
-    assert len(moved.basicvsr._graphs) == 3
+    # SPyNet; both branches in one step (the default), with and without flow; 4 frames
+    # reconstructed
+    assert len(moved.basicvsr._graphs) == 4
 
 
 @cuda
@@ -130,3 +132,39 @@ def test_graphed_call_returns_fresh_tensors():
         b = graphed_call(cache, 'f', fn, [weight], x)
     assert len(cache) == 1 and a.data_ptr() != b.data_ptr()
     assert torch.equal(b, fn(x)) and not torch.equal(a, b)
+
+
+@cuda
+def test_graphs_sharing_a_pool_in_any_order():
+    """Graphs of one cache share a memory pool: replays in any order, of graphs captured
+    in any order, each return what eager calls do."""
+    cache = GraphCache()
+    weight = torch.randn(64, 64, device='cuda')
+
+    def f(x):  # intermediates that a later capture may take over
+        return torch.relu(x @ weight) @ weight + 1
+
+    def g(x):
+        return torch.tanh(x @ weight.t()) * 2
+
+    xs = {name: [torch.randn(256, 64, device='cuda') for _ in range(3)] for name in 'fg'}
+    fns = {'f': f, 'g': g}
+    with torch.no_grad():
+        outs = []
+        for name in 'fgfggf':
+            x = xs[name][len(outs) % 3]
+            outs.append((graphed_call(cache, name, fns[name], [weight], x), fns[name](x)))
+    assert len(cache) == 2
+    for graphed, eager in outs:
+        assert torch.equal(graphed, eager)
+
+
+@cuda
+def test_spynet_graphed_equals_eager():
+    net = small_net().cuda()
+    ref, supp = (torch.rand(5, 3, 70, 90, device='cuda') for _ in range(2))
+    with torch.no_grad():
+        eager = net.basicvsr.spynet(ref, supp)
+        for _ in range(2):  # capture, replay
+            assert torch.equal(net.basicvsr.flow(ref, supp), eager)
+    assert [key[0] for key in net.basicvsr._graphs] == ['spynet']

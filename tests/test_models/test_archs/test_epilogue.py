@@ -31,34 +31,45 @@ REPO = Path(__file__).resolve().parents[3]
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
 CHECK = textwrap.dedent('''
+    import itertools
     import torch
     import torch.nn.functional as F
+    from mmrbvsr.models.archs import epilogue
     from mmrbvsr.models.archs.epilogue import (apply_epilogue, conv_epilogue,
                                                pixel_shuffle_epilogue)
     torch.manual_seed(0)
     bad = []
-    for dtype in (torch.float32, torch.float16):
-        for layout in (torch.contiguous_format, torch.channels_last):
-            for act in (None, 'relu', 'leaky_relu'):
-                for residual in (False, True):
-                    y = torch.randn(2, 5, 7, 9).to(dtype).contiguous(memory_format=layout)
-                    y[0, 0, 0, :3] = float('nan')
-                    bias = torch.randn(5)
-                    res = torch.randn_like(y) if residual else None
-                    ref = apply_epilogue(y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)),
-                                         act, res)
-                    out = conv_epilogue(y.clone(), bias, act, res)
-                    same = torch.equal(out.nan_to_num(7.), ref.nan_to_num(7.)) and \\
-                        torch.equal(out.isnan(), ref.isnan())
-                    if not same:
-                        bad.append((dtype, layout, act, residual))
-            y = torch.randn(2, 3 * 4, 5, 7).to(dtype).contiguous(memory_format=layout)
-            bias = torch.randn(12)
-            ref = F.pixel_shuffle(apply_epilogue(
-                y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)), act), 2)
-            out = pixel_shuffle_epilogue(y.clone(), bias, 2, act)
-            if not torch.equal(out, ref) or out.shape != (2, 3, 10, 14):
-                bad.append(('pixel_shuffle', dtype, layout, act))
+    # int32 indexing, then int64 (as for tensors of 2**31 elements and more)
+    for limit in (epilogue.INT32_LIMIT, 0):
+        epilogue.INT32_LIMIT = limit
+        for dtype in (torch.float32, torch.float16):
+            for layout in (torch.contiguous_format, torch.channels_last):
+                for act in (None, 'relu', 'leaky_relu'):
+                    for residual in (False, True):
+                        # several programs: 3840 elements against blocks of 2048
+                        for shape in ((2, 5, 7, 9), (1, 64, 6, 10)):
+                            y = torch.randn(shape).to(dtype).contiguous(memory_format=layout)
+                            y[0, 0, 0, :3] = float('nan')
+                            bias = torch.randn(shape[1])
+                            res = torch.randn_like(y) if residual else None
+                            ref = apply_epilogue(
+                                y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)), act, res)
+                            out = conv_epilogue(y.clone(), bias, act, res)
+                            same = torch.equal(out.nan_to_num(7.), ref.nan_to_num(7.)) and \\
+                                torch.equal(out.isnan(), ref.isnan())
+                            if not same:
+                                bad.append((limit, dtype, layout, act, residual, shape))
+                # an output row of 2400 elements spans two blocks; x3 too
+                for act, (shape, scale) in itertools.product(
+                        (None, 'relu', 'leaky_relu'),
+                        (((2, 3 * 4, 5, 7), 2), ((1, 4 * 4, 3, 300), 2), ((1, 2 * 9, 4, 5), 3))):
+                    y = torch.randn(shape).to(dtype).contiguous(memory_format=layout)
+                    bias = torch.randn(shape[1])
+                    ref = F.pixel_shuffle(apply_epilogue(
+                        y.clone().add_(bias.to(dtype).view(1, -1, 1, 1)), act), scale)
+                    out = pixel_shuffle_epilogue(y.clone(), bias, scale, act)
+                    if not torch.equal(out, ref):
+                        bad.append(('pixel_shuffle', limit, dtype, layout, act, shape))
     print('MISMATCHES', bad)
 ''')
 
