@@ -63,7 +63,7 @@ def test_conv_bias_add_equals_separate_ops(groups, dtype):
         assert torch.equal(graphed, out)
         # through conv2d's dispatch: the fused graph without groups; grouped (slower
         # fused), the conv and the epilogue
-        via = conv_mod.conv2d(x, w, b, padding=1, groups=groups, residual=res)
+        via = conv_mod.conv2d(x, w, b.to(dtype), padding=1, groups=groups, residual=res)
         assert cudnn_fused.usable(x, w, res) == (groups == 1)
         assert torch.equal(via, out) if groups == 1 else (
             (via.float() - ref).abs().max() <= 2 * tol)
