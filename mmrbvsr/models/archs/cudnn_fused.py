@@ -31,7 +31,6 @@ except Exception:  # ImportError, or a library it cannot load
 _enabled = os.environ.get('MMRBVSR_CUDNN_FUSED', '1').strip().lower() not in (
     '0', 'false', 'off')
 _graphs: Dict[tuple, Optional[tuple]] = {}  # call signature -> built graph, None: unsupported
-MAX_GRAPHS = 64  # signatures kept; more are dropped oldest first
 _handles: Dict[int, object] = {}
 
 
@@ -110,8 +109,6 @@ def conv_bias_add(x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor,
     if key not in _graphs:
         if torch.cuda.is_current_stream_capturing():
             return None
-        while len(_graphs) >= MAX_GRAPHS:
-            _graphs.pop(next(iter(_graphs)))
         try:
             _graphs[key] = _build(x, weight, residual, padding)
         except Exception as e:  # unsupported here: the usual path, said once per shape
