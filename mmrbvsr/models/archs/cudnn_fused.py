@@ -30,7 +30,9 @@ except Exception:  # ImportError, or a library it cannot load
 
 _enabled = os.environ.get('MMRBVSR_CUDNN_FUSED', '1').strip().lower() not in (
     '0', 'false', 'off')
-_graphs: Dict[tuple, Optional[tuple]] = {}  # call signature -> built graph, None: unsupported
+# call signature -> built graph and workspace (None: unsupported); never dropped: CUDA
+# graphs captured with a plan launch its kernels on its workspace
+_graphs: Dict[tuple, Optional[tuple]] = {}
 _handles: Dict[int, object] = {}
 
 
