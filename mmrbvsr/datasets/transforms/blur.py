@@ -1,5 +1,4 @@
 """Blur kernels (Real-ESRGAN's seven families) and the per-frame drifting blur."""
-import threading
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
@@ -10,6 +9,7 @@ from mmrbvsr.registry import TRANSFORMS
 
 from . import tensor_ops
 from .random import RandomDegradation, check_choices, check_range, random_walk
+from .scratch import scratch
 
 KERNEL_TYPES = ('iso', 'aniso', 'generalized_iso', 'generalized_aniso', 'plateau_iso',
                 'plateau_aniso', 'sinc')
@@ -43,7 +43,6 @@ ADD_COST = 1.7
 FFT_COST = {True: 160., False: 110.}
 FFT_MIN_FRAME = 128
 FFT_MAX_SIZE = 400
-_SCRATCH = threading.local()
 
 def mesh_grid(kernel_size: int) -> Tuple[np.ndarray, np.ndarray]:
     """Return (x, y) coordinates of a ``kernel_size`` square centred at 0."""
@@ -268,18 +267,6 @@ def dft_size(n: int) -> int:
     return m
 
 
-def _scratch(shape: Tuple[int, ...], n: int) -> list:
-    """``n`` float32 scratch arrays of ``shape``, kept per thread and reused: fresh
-    large arrays cost page faults on every call."""
-    cache = getattr(_SCRATCH, 'arrays', None)
-    if cache is None or len(cache) > 16:
-        cache = _SCRATCH.arrays = {}
-    arrays = cache.setdefault(shape, [])
-    while len(arrays) < n:
-        arrays.append(np.empty(shape, np.float32))
-    return arrays[:n]
-
-
 def fft_filter2d(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """``cv2.filter2D(img, -1, kernel)`` of a float32 frame by DFTs (equal to float error).
 
@@ -292,14 +279,14 @@ def fft_filter2d(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     kh, kw = kernel.shape
     ry, rx = kh // 2, kw // 2
     ny, nx = dft_size(h + kh - 1), dft_size(w + kw - 1)
-    spectrum, f = _scratch((ny, nx), 2)
+    spectrum, f = scratch((ny, nx), 2)
     spectrum[:kh, :kw] = kernel
     spectrum[:kh, kw:] = 0
     spectrum = cv2.dft(spectrum, spectrum, 0, kh)  # the rows below kh are taken as zeros
     # rows and columns past h + kh - 1, w + kw - 1 only reach outputs that are dropped
-    planes = _scratch((ny, nx), 2 + c)[2:]
+    planes = scratch((ny, nx), 2 + c)[2:]
     padded = cv2.copyMakeBorder(img, ry, ny - h - ry, rx, nx - w - rx, cv2.BORDER_REFLECT_101,
-                                dst=_scratch((ny, nx, c), 1)[0] if c > 1 else planes[0])
+                                dst=scratch((ny, nx, c), 1)[0] if c > 1 else planes[0])
     planes = cv2.split(padded, planes) if c > 1 else [padded]
     out = []
     for plane in planes:

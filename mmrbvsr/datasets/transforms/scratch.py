@@ -1,0 +1,25 @@
+"""Scratch arrays reused between calls: fresh large temporaries cost page faults.
+
+glibc may serve large allocations with fresh pages (mmap), so a transform that
+allocates its temporaries per frame can pay page faults on every call: four separable
+blur terms took 1.9 instead of 0.7 ms on a 256x256 frame.
+"""
+import threading
+from typing import List, Tuple
+
+import numpy as np
+
+MAX_SHAPES = 16  # shapes kept per thread; more drop them all (frame sizes drift)
+_local = threading.local()
+
+
+def scratch(shape: Tuple[int, ...], n: int) -> List[np.ndarray]:
+    """``n`` distinct float32 arrays of ``shape``, kept per thread: their contents are
+    whatever the last user left, and they must not be returned to a caller."""
+    cache = getattr(_local, 'arrays', None)
+    if cache is None or len(cache) > MAX_SHAPES:
+        cache = _local.arrays = {}
+    arrays = cache.setdefault(tuple(shape), [])
+    while len(arrays) < n:
+        arrays.append(np.empty(shape, np.float32))
+    return arrays[:n]
