@@ -129,24 +129,24 @@ class GroupedResidualBlocks:
         shapes = [[c.weight.shape for c in cs] for cs in convs]
         if len(stacks) != 2 or shapes[0] != shapes[1]:
             raise ValueError(f'need two stacks of the same shape, got {shapes}')
-        weights = [[c.weight for c in cs] for cs in convs]
         self.zeros_at = zeros_at
+        pairs = [(a.weight, b.weight) for a, b in zip(*convs)]
         if zeros_at is not None:
             at, count = zeros_at
-            weights = [[torch.cat([w[0][:, :at], w[0].new_zeros(
-                w[0].shape[0], count, *w[0].shape[2:]), w[0][:, at:]], 1)] + w[1:]
-                for w in weights]
-        pairs = list(zip(*weights))
-        self.input_groups = 2
-        if zeros_at is not None:  # block-diagonal: [[a, 0], [0, b]]
-            a, b = pairs[0]
+            a, b = (torch.cat([w[:, :at], w.new_zeros(w.shape[0], count, *w.shape[2:]),
+                               w[:, at:]], 1) for w in pairs[0])
+            # block-diagonal: [[a, 0], [0, b]]
             pairs[0] = (torch.cat([a, torch.zeros_like(a)], 1),
                         torch.cat([torch.zeros_like(b), b], 1))
-            self.input_groups = 1
         self.weights = [torch.cat([a, b]).to(weight_dtype).contiguous(
             memory_format=torch.channels_last) for a, b in pairs]
         # the biases too: the fused ops round them to the conv's dtype first anyway
         self.biases = [torch.cat([a.bias, b.bias]).to(weight_dtype) for a, b in zip(*convs)]
+
+    @property
+    def input_groups(self) -> int:
+        """Groups of the first conv: 1 (block-diagonal) with ``zeros_at``, else 2."""
+        return 1 if self.zeros_at is not None else 2
 
     def parameters(self) -> List[Tensor]:
         return self.weights + self.biases

@@ -109,8 +109,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor], stride=1, padding=
     cudnn-frontend is installed (``cudnn_fused.py``)."""
     if groups == 1 and weight.shape[0] % CHANNEL_ALIGN and half_on_cuda(x):
         # e.g. 64 -> 3 (reconstruction, cleaning) or 16 -> 2 (SPyNet): cuDNN pads such
-        # outputs itself, in extra passes and slower kernels (169 against ~40 us for the
-        # 720x1280 conv_last on an H200); zero filters give the same channels
+        # outputs itself, in extra passes and slower kernels (the 720x1280 conv_last on
+        # an H200: 169 us, 147 us as 64 -> 8); zero filters give the same channels
         pad = -weight.shape[0] % CHANNEL_ALIGN
         padded = F.pad(weight, (0, 0, 0, 0, 0, 0, 0, pad)).contiguous(
             memory_format=torch.channels_last if x.is_contiguous(
@@ -119,11 +119,9 @@ def conv2d(x: Tensor, weight: Tensor, bias: Optional[Tensor], stride=1, padding=
         if bias is not None:
             y = y.add(bias.to(y.dtype).view(1, -1, 1, 1))
         return apply_epilogue(y, act, residual)
-    if bias is not None and residual is not None and act is None and half_on_cuda(x) \
-            and _pair(stride) == (1, 1) and _pair(dilation) == (1, 1) \
-            and cudnn_fused.available():
+    if bias is not None and residual is not None and act is None and cudnn_fused.available():
         w = weight.to(x.dtype)  # autocast's cast (the grouped weights are cast already)
-        if cudnn_fused.usable(x, w, residual):
+        if cudnn_fused.usable(x, w, residual, stride, dilation):
             out = cudnn_fused.conv_bias_add(x, w, bias, residual, _pair(padding))
             if out is not None:
                 return out

@@ -20,6 +20,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.logging import print_log
 from torch import Tensor
+from torch.nn.modules.utils import _pair
 
 from .epilogue import fused_enabled
 
@@ -51,13 +52,14 @@ def set_enabled(enabled: bool) -> bool:
     return previous
 
 
-def usable(x: Tensor, weight: Tensor, residual: Tensor) -> bool:
+def usable(x: Tensor, weight: Tensor, residual: Tensor, stride=1, dilation=1) -> bool:
     """Whether ``conv_bias_add`` takes these: CUDA, no autograd, fp16/bf16 and
-    channels-last throughout, the residual the conv's output shape, no groups (for
+    channels-last throughout, stride and dilation 1, no groups (for
     both branches' grouped conv, cuDNN's heuristics chose a fused kernel slower than
     the conv and ``conv_epilogue``: 42 against 35 us, ``bench/benchmark_conv_cuda.py``)."""
     cl = torch.channels_last
     return (available() and x.is_cuda and not torch.is_grad_enabled() and x.dim() == 4
+            and _pair(stride) == (1, 1) and _pair(dilation) == (1, 1)
             and x.dim() == weight.dim() and x.shape[1] == weight.shape[1]
             and x.dtype in (torch.float16, torch.bfloat16) and weight.dtype == x.dtype
             and residual.dtype == x.dtype and x.is_contiguous(memory_format=cl)
