@@ -48,6 +48,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--device', default=None,
                    help="also time ours with blur/resize/noise/JPEG on this torch device "
                    "('cuda'; 'cpu' checks the path)")
+    p.add_argument('--seed', type=int, default=0,
+                   help='seed of the clips and of every pipeline\'s draws (runs with other '
+                   'seeds time other draws of the same distributions)')
     p.add_argument('--profile', action='store_true', help='also print time per transform')
     return p.parse_args()
 
@@ -84,7 +87,7 @@ def load_clips(num_clips: int) -> list:
         sys.exit(f'need {ARGS.frames} frames in {ARGS.data}, found {len(paths)}')
     frames = [cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB) for p in paths]
     h, w = frames[0].shape[:2]
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(ARGS.seed)
     clips = []
     for _ in range(num_clips):
         t0 = int(rng.integers(0, len(frames) - ARGS.frames + 1))
@@ -135,13 +138,13 @@ def build_pipelines(cfg: Config) -> dict:
     ours = with_options(cfg.degradations)
     pipes = dict(
         ours=[
-            dict(type='mmrbvsr.SetRandomGenerator', seed=0),
+            dict(type='mmrbvsr.SetRandomGenerator', seed=ARGS.seed),
             dict(type='mmrbvsr.UnsharpMasking', **usm),
             dict(type='mmrbvsr.MirrorSequence', keys=['gt', 'gt_unsharp']),
             *ours,
         ],
         ours_mirror_after=[
-            dict(type='mmrbvsr.SetRandomGenerator', seed=0),
+            dict(type='mmrbvsr.SetRandomGenerator', seed=ARGS.seed),
             dict(type='mmrbvsr.UnsharpMasking', **usm),
             *ours,
             dict(type='mmrbvsr.MirrorSequence', keys=['img', 'gt', 'gt_unsharp']),
@@ -191,8 +194,8 @@ def main() -> None:
         for name, pipe in pipes.items():
             if name in timer.failed:
                 continue
-            np.random.seed(i)
-            random.seed(i)
+            np.random.seed(ARGS.seed * 1000003 + i)
+            random.seed(ARGS.seed * 1000003 + i)
             results = dict(gt=list(clip), sample_idx=i)
             try:
                 if i == 0:  # warm-up (imports, codec init), not timed
@@ -210,8 +213,9 @@ def main() -> None:
     if ARGS.device and torch.device(ARGS.device).type == 'cuda':
         print(f'device: {torch.cuda.get_device_name(torch.device(ARGS.device))}')
     print(f'{ARGS.clips} clips of {ARGS.frames} frames {ARGS.crop}x{ARGS.crop} per pipeline, '
-          f'timed interleaved; our x264 preset {ARGS.preset or "default (medium)"}, codec '
-          f'threads {ARGS.codec_threads or "auto"}, normal sampler '
+          f'seed {ARGS.seed}, timed interleaved; our x264 preset '
+          f'{ARGS.preset or "default (medium)"}, codec threads {ARGS.codec_threads or "auto"}, '
+          f'normal sampler '
           f'{ARGS.normal_sampler or "box_muller (default)"}')
     print(f'load average during the run: {os.getloadavg()[0]:.1f} (1 min)')
     print('clips per CPU-second (= clips/s per core when the cores are not shared; CPU time '

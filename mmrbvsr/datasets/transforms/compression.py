@@ -1,10 +1,11 @@
 """JPEG compression (quality drifting per frame) and video compression of a whole clip."""
 import contextlib
 import ctypes
+import functools
 import io
 import logging
 import threading
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -157,15 +158,45 @@ def encode_decode_video(frames: Sequence[np.ndarray], codec: str, bitrate: int,
         list[np.ndarray]: The decoded HxWx3 uint8 frames.
     """
     with zeroed_heap():  # libx264's unwritten reads; decoding needs no zeroing
-        buf = encode_video(frames, codec, bitrate, preset, threads)
-    return decode_video(buf, threads)
+        video = encode_video(frames, codec, bitrate, preset, threads)
+    return decode_packets(video, threads)
 
 
-def encode_video(frames, codec, bitrate, preset=None, threads=None) -> io.BytesIO:
-    """The MP4 bytes of :func:`encode_decode_video` (same arguments)."""
+@functools.lru_cache(maxsize=None)
+def decoder_name(encoder: str) -> str:
+    """FFmpeg's decoder for an encoder's format (libx264 -> h264): its descriptor name
+    (PyAV >= 13), else FFmpeg's own decoder of the same codec id."""
+    codec = av.codec.Codec(encoder, 'w')
+    name = getattr(codec, 'canonical_name', None)  # PyAV >= 13
+    if name:
+        return name
+    ids = []
+    for n in sorted(av.codecs_available):
+        try:
+            if av.codec.Codec(n, 'r').id == codec.id:
+                ids.append(n)
+        except Exception:  # not a decoder
+            continue
+    if not ids:
+        raise ValueError(f'no decoder for the {encoder!r} encoder in this PyAV/FFmpeg build')
+    # FFmpeg's native decoders (h264, mpeg4, vp8) before wrappers (libvpx, h264_qsv)
+    return min(ids, key=lambda n: (n.startswith('lib') or '_' in n, n))
+
+
+class EncodedVideo(NamedTuple):
+    """The encoder's output: its name, its global header and its packets."""
+    encoder: str
+    extradata: bytes
+    packets: list
+
+
+def encode_video(frames, codec, bitrate, preset=None, threads=None) -> EncodedVideo:
+    """The packets of :func:`encode_decode_video` (same arguments), encoded by a stream
+    of an MP4 container as MMagic's (the container sets the encoder's global header and
+    rate-control defaults), but not muxed: the decoder takes the packets directly, which
+    skips the MP4 demuxer's probing (the same frames, tested)."""
     h, w = frames[0].shape[:2]
-    buf = io.BytesIO()
-    with av.open(buf, mode='w', format='mp4') as container:
+    with av.open(io.BytesIO(), mode='w', format='mp4') as container:
         stream = container.add_stream(codec, rate=1)
         stream.width, stream.height = w, h
         stream.pix_fmt = 'yuv420p'
@@ -174,11 +205,25 @@ def encode_video(frames, codec, bitrate, preset=None, threads=None) -> io.BytesI
             stream.codec_context.thread_count = threads
         if preset is not None and stream.codec_context.name == 'libx264':
             stream.codec_context.options = {'preset': preset}
+        packets = []
         for img in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(img, format='rgb24')))
-        container.mux(stream.encode(None))
-    buf.seek(0)
-    return buf
+            packets += stream.encode(av.VideoFrame.from_ndarray(img, format='rgb24'))
+        packets += stream.encode(None)
+        ctx = stream.codec_context
+        return EncodedVideo(ctx.name, bytes(ctx.extradata or b''), packets)
+
+
+def decode_packets(video: EncodedVideo, threads: Optional[int] = None) -> List[np.ndarray]:
+    """Decode :func:`encode_video`'s packets to HxWx3 uint8 RGB frames."""
+    ctx = av.CodecContext.create(decoder_name(video.encoder), 'r')
+    if video.extradata:
+        ctx.extradata = video.extradata
+    if threads is not None:
+        ctx.thread_count = threads
+    frames = []
+    for packet in video.packets + [None]:  # None flushes
+        frames += [rgb_array(f) for f in ctx.decode(packet)]
+    return frames
 
 
 def decode_video(buf: io.BytesIO, threads: Optional[int] = None) -> List[np.ndarray]:
@@ -233,6 +278,7 @@ class RandomVideoCompression(RandomDegradation):
         for c in self.codecs:
             try:
                 self.encoders[c] = av.codec.Codec(c, 'w').name
+                decoder_name(c)
             except Exception as e:  # unknown or decoder-only codec names
                 raise ValueError(f'RandomVideoCompression: codec {c!r} is not an encoder '
                                  f'in this PyAV/FFmpeg build ({e})') from e

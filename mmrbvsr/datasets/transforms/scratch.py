@@ -13,13 +13,14 @@ MAX_SHAPES = 16  # shapes kept per thread; more drop them all (frame sizes drift
 _local = threading.local()
 
 
-def scratch(shape: Tuple[int, ...], n: int) -> List[np.ndarray]:
+def scratch(shape: Tuple[int, ...], n: int, tag: str = '') -> List[np.ndarray]:
     """``n`` distinct float32 arrays of ``shape``, kept per thread: their contents are
-    whatever the last user left, and they must not be returned to a caller."""
+    whatever the last user left, and they must not be returned to a caller. Callers
+    that hold arrays of one shape at once use different ``tag``s."""
     cache = getattr(_local, 'arrays', None)
     if cache is None or len(cache) > MAX_SHAPES:
         cache = _local.arrays = {}
-    arrays = cache.setdefault(tuple(shape), [])
+    arrays = cache.setdefault((tag, tuple(shape)), [])
     while len(arrays) < n:
         arrays.append(np.empty(shape, np.float32))
     return arrays[:n]
