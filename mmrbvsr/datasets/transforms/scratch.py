@@ -9,7 +9,7 @@ from typing import List, Tuple
 
 import numpy as np
 
-MAX_SHAPES = 16  # shapes kept per thread; more drop them all (frame sizes drift)
+MAX_SHAPES = 32  # (tag, shape) entries kept per thread, least recently used dropped first
 _local = threading.local()
 
 
@@ -18,9 +18,13 @@ def scratch(shape: Tuple[int, ...], n: int, tag: str = '') -> List[np.ndarray]:
     whatever the last user left, and they must not be returned to a caller. Callers
     that hold arrays of one shape at once use different ``tag``s."""
     cache = getattr(_local, 'arrays', None)
-    if cache is None or len(cache) > MAX_SHAPES:
+    if cache is None:
         cache = _local.arrays = {}
-    arrays = cache.setdefault((tag, tuple(shape)), [])
+    key = (tag, tuple(shape))
+    arrays = cache.pop(key, None) or []
+    cache[key] = arrays  # most recently used last (frame sizes drift: old sizes drop out)
+    if len(cache) > MAX_SHAPES:
+        del cache[next(iter(cache))]
     while len(arrays) < n:
         arrays.append(np.empty(shape, np.float32))
     return arrays[:n]
