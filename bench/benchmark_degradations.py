@@ -20,6 +20,12 @@ newer PyAV the MMagic pipeline is reported as failed.
 Usage::
 
     python bench/benchmark_degradations.py --cores 1 --clips 20
+    python bench/benchmark_degradations.py --cores 1 --clips 120 --seeds 0 1 2 3
+
+Each pipeline draws its own codecs, bit rates and frame sizes, and the codec is most
+of the time and bit-identical in both; so the script also times the codec calls alone
+and prints the ratio with each pipeline's codec time replaced by the mean of both
+("codec draws equalized").
 """
 import argparse
 import os
@@ -48,9 +54,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--device', default=None,
                    help="also time ours with blur/resize/noise/JPEG on this torch device "
                    "('cuda'; 'cpu' checks the path)")
-    p.add_argument('--seed', type=int, default=0,
-                   help='seed of the clips and of every pipeline\'s draws (runs with other '
-                   'seeds time other draws of the same distributions)')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0],
+                   help='seeds of the clips and of every pipeline\'s draws; with several, '
+                   '--clips clips per seed, one after the other, and the figures pooled')
     p.add_argument('--profile', action='store_true', help='also print time per transform')
     return p.parse_args()
 
@@ -80,14 +86,14 @@ cv2.setNumThreads(ARGS.cores)
 torch.set_num_threads(ARGS.cores)
 
 
-def load_clips(num_clips: int) -> list:
+def load_clips(num_clips: int, seed: int) -> list:
     """``num_clips`` lists of ``ARGS.frames`` uint8 RGB crops (random window and flips)."""
     paths = sorted(glob.glob(os.path.join(ARGS.data, '*.png')))
     if len(paths) < ARGS.frames:
         sys.exit(f'need {ARGS.frames} frames in {ARGS.data}, found {len(paths)}')
     frames = [cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB) for p in paths]
     h, w = frames[0].shape[:2]
-    rng = np.random.default_rng(ARGS.seed)
+    rng = np.random.default_rng(seed)
     clips = []
     for _ in range(num_clips):
         t0 = int(rng.integers(0, len(frames) - ARGS.frames + 1))
@@ -129,7 +135,7 @@ def with_options(degradations) -> list:
     return degradations
 
 
-def build_pipelines(cfg: Config) -> dict:
+def build_pipelines(cfg: Config, seed: int) -> dict:
     from mmengine.dataset import Compose
 
     import mmrbvsr.datasets  # noqa: F401  (registers our transforms)
@@ -138,13 +144,13 @@ def build_pipelines(cfg: Config) -> dict:
     ours = with_options(cfg.degradations)
     pipes = dict(
         ours=[
-            dict(type='mmrbvsr.SetRandomGenerator', seed=ARGS.seed),
+            dict(type='mmrbvsr.SetRandomGenerator', seed=seed),
             dict(type='mmrbvsr.UnsharpMasking', **usm),
             dict(type='mmrbvsr.MirrorSequence', keys=['gt', 'gt_unsharp']),
             *ours,
         ],
         ours_mirror_after=[
-            dict(type='mmrbvsr.SetRandomGenerator', seed=ARGS.seed),
+            dict(type='mmrbvsr.SetRandomGenerator', seed=seed),
             dict(type='mmrbvsr.UnsharpMasking', **usm),
             *ours,
             dict(type='mmrbvsr.MirrorSequence', keys=['img', 'gt', 'gt_unsharp']),
@@ -162,23 +168,73 @@ def build_pipelines(cfg: Config) -> dict:
 
 
 class Timer:
-    """Accumulates seconds per pipeline and, with --profile, per transform."""
+    """Accumulates seconds per pipeline (and seed) and, with --profile, per transform."""
 
     def __init__(self):
         self.total = defaultdict(float)
         self.cpu = defaultdict(float)
+        self.codec = defaultdict(float)  # CPU s in the codec calls
+        self.per_seed = defaultdict(float)  # (name, seed) -> CPU s
         self.per_transform = defaultdict(lambda: defaultdict(float))
         self.failed = {}
+        self.current = None
 
-    def run(self, name: str, pipe, results: dict) -> dict:
+    def run(self, name: str, seed: int, pipe, results: dict) -> dict:
         t0, c0 = time.perf_counter(), time.process_time()
+        self.current = name
         for t in pipe.transforms:
             t1 = time.process_time()
             results = t(results)
             self.per_transform[name][type(t).__name__] += time.process_time() - t1
+        self.current = None
         self.total[name] += time.perf_counter() - t0
         self.cpu[name] += time.process_time() - c0
+        self.per_seed[name, seed] += time.process_time() - c0
         return results
+
+    def timed(self, fn):
+        """``fn`` with its CPU time added to the running pipeline's codec time."""
+        def wrapper(*args, **kwargs):
+            c0 = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if self.current is not None:
+                    self.codec[self.current] += time.process_time() - c0
+        return wrapper
+
+
+def time_codecs(timer: Timer) -> None:
+    """Count the codec calls of both pipelines (encode + decode) in ``timer.codec``."""
+    from mmrbvsr.datasets.transforms import compression
+    compression.encode_decode_video = timer.timed(compression.encode_decode_video)
+    if not ARGS.skip_mmagic:
+        from mmagic.datasets.transforms import random_degradations as md
+        cls = md.RandomVideoCompression
+        cls._apply_random_compression = timer.timed(cls._apply_random_compression)
+
+
+def run_seed(cfg: Config, seed: int, timer: Timer, shapes: dict) -> list:
+    """Time ``ARGS.clips`` clips of every pipeline for one seed; returns the names."""
+    pipes = build_pipelines(cfg, seed)
+    clips = load_clips(ARGS.clips + 1, seed)
+    for i, clip in enumerate(clips):
+        for name, pipe in pipes.items():
+            if name in timer.failed:
+                continue
+            np.random.seed(seed * 1000003 + i)
+            random.seed(seed * 1000003 + i)
+            results = dict(gt=list(clip), sample_idx=i)
+            try:
+                if i == 0:  # warm-up (imports, codec init), not timed
+                    out = pipe(results)
+                else:
+                    out = timer.run(name, seed, pipe, results)
+            except Exception as e:  # MMagic's codec on PyAV >= 14
+                timer.failed[name] = f'{type(e).__name__}: {e}'
+                continue
+            shapes[name] = (len(out['img']), out['img'][0].shape, out['img'][0].dtype)
+    return list(pipes)
 
 
 def main() -> None:
@@ -186,58 +242,53 @@ def main() -> None:
     if not ARGS.skip_mmagic:
         import_mmagic_transforms()
     cfg = Config.fromfile(ARGS.config)
-    pipes = build_pipelines(cfg)
-    clips = load_clips(ARGS.clips + 1)
-    timer = Timer()
-    shapes = {}
-    for i, clip in enumerate(clips):
-        for name, pipe in pipes.items():
-            if name in timer.failed:
-                continue
-            np.random.seed(ARGS.seed * 1000003 + i)
-            random.seed(ARGS.seed * 1000003 + i)
-            results = dict(gt=list(clip), sample_idx=i)
-            try:
-                if i == 0:  # warm-up (imports, codec init), not timed
-                    out = pipe(results)
-                else:
-                    out = timer.run(name, pipe, results)
-            except Exception as e:  # MMagic's codec on PyAV >= 14
-                timer.failed[name] = f'{type(e).__name__}: {e}'
-                continue
-            shapes[name] = (len(out['img']), out['img'][0].shape, out['img'][0].dtype)
+    timer, shapes = Timer(), {}
+    time_codecs(timer)
+    for seed in ARGS.seeds:
+        names = run_seed(cfg, seed, timer, shapes)
 
+    n = ARGS.clips * len(ARGS.seeds)
     print(f'machine: {cpu_name()}, {os.cpu_count()} logical CPUs, {ARGS.cores} used '
           f'(affinity {sorted(os.sched_getaffinity(0))}); PyAV {av.__version__}, '
           f'OpenCV {cv2.__version__}, numpy {np.__version__}, torch {torch.__version__}')
     if ARGS.device and torch.device(ARGS.device).type == 'cuda':
         print(f'device: {torch.cuda.get_device_name(torch.device(ARGS.device))}')
-    print(f'{ARGS.clips} clips of {ARGS.frames} frames {ARGS.crop}x{ARGS.crop} per pipeline, '
-          f'seed {ARGS.seed}, timed interleaved; our x264 preset '
+    print(f'{ARGS.clips} clips of {ARGS.frames} frames {ARGS.crop}x{ARGS.crop} per pipeline and '
+          f'seed, seeds {ARGS.seeds}, timed interleaved; our x264 preset '
           f'{ARGS.preset or "default (medium)"}, codec threads {ARGS.codec_threads or "auto"}, '
-          f'normal sampler '
-          f'{ARGS.normal_sampler or "box_muller (default)"}')
+          f'normal sampler {ARGS.normal_sampler or "box_muller (default)"}')
     print(f'load average during the run: {os.getloadavg()[0]:.1f} (1 min)')
     print('clips per CPU-second (= clips/s per core when the cores are not shared; CPU time '
           'of all threads of the process) and wall-clock clips/s:')
     rates, wall = {}, {}
-    for name in pipes:
+    for name in names:
         if name in timer.failed:
             print(f'{name:>18}: FAILED ({timer.failed[name]})')
             continue
-        rates[name] = ARGS.clips / timer.cpu[name]
-        wall[name] = ARGS.clips / timer.total[name]
-        print(f'{name:>18}: {rates[name]:7.3f} clips/CPU-s ({1000 / rates[name]:7.1f} CPU-ms/clip)'
-              f', wall {wall[name]:7.3f} clips/s on {ARGS.cores} core(s), output {shapes[name]}')
+        rates[name] = n / timer.cpu[name]
+        wall[name] = n / timer.total[name]
+        print(f'{name:>18}: {rates[name]:7.3f} clips/CPU-s ({1000 / rates[name]:7.1f} CPU-ms/clip'
+              f', codec {1000 * timer.codec[name] / n:6.1f}), wall {wall[name]:7.3f} clips/s '
+              f'on {ARGS.cores} core(s), output {shapes[name]}')
     if 'mmagic' in rates:
+        m = timer.cpu['mmagic']
         for name in [n for n in rates if n != 'mmagic']:
+            per_seed = ', '.join(
+                f'{timer.per_seed["mmagic", s] / timer.per_seed[name, s]:.2f}x'
+                for s in ARGS.seeds)
+            equalized = ''
+            if name != 'ours_mirror_after':  # the same codec work as MMagic's: 30 frames
+                codec = (timer.codec['mmagic'] + timer.codec[name]) / 2
+                equalized = (m - timer.codec['mmagic'] + codec) / (
+                    timer.cpu[name] - timer.codec[name] + codec)
+                equalized = f'; codec draws equalized {equalized:.2f}x'
             print(f'speed-up {name} / mmagic: {rates[name] / rates["mmagic"]:.2f}x per CPU-second,'
-                  f' {wall[name] / wall["mmagic"]:.2f}x wall')
+                  f' {wall[name] / wall["mmagic"]:.2f}x wall{equalized}; per seed {per_seed}')
     if ARGS.profile:
         for name, per in timer.per_transform.items():
             print(f'-- {name} (CPU-ms per clip)')
             for t, s in sorted(per.items(), key=lambda kv: -kv[1]):
-                print(f'   {t:>26}: {1000 * s / ARGS.clips:8.1f}')
+                print(f'   {t:>26}: {1000 * s / n:8.1f}')
 
 
 if __name__ == '__main__':
