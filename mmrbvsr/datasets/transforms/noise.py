@@ -9,6 +9,7 @@ from mmrbvsr.registry import TRANSFORMS
 from . import tensor_ops
 from .random import RandomDegradation, check_choices, check_prob, check_range, random_walk
 from .resize import to_uint8
+from .scratch import flat
 
 NOISE_TYPES = ('gaussian', 'poisson')
 NORMAL_SAMPLERS = ('box_muller', 'numpy', 'opencv')
@@ -23,7 +24,7 @@ def box_muller(n: int, rng: np.random.Generator) -> np.ndarray:
     8e-9). Vectorised float32 ufuncs: 2.3-3x faster than ``rng.standard_normal``.
     """
     m = (n + 1) // 2
-    u = rng.random(2 * m, dtype=np.float32)
+    u = rng.random(dtype=np.float32, out=flat(2 * m, 'uniforms'))  # a reused temporary
     r, theta = u[:m], u[m:]
     np.subtract(np.float32(1), r, out=r)  # (0, 1]: log is finite
     np.log(r, out=r)
@@ -95,7 +96,7 @@ def poisson_sample(lam: np.ndarray, rng: np.random.Generator, exact_below: float
     if not np.isfinite(exact_below):
         return rng.poisson(lam).astype(np.float32)
     out = standard_normal(lam.shape, rng, sampler)
-    out *= np.sqrt(lam)
+    out *= np.sqrt(lam, out=flat(lam.size, 'sqrt').reshape(lam.shape))
     out += lam
     np.rint(out, out=out)
     if any_below:
@@ -126,8 +127,12 @@ def poisson_noise(img: np.ndarray, scale: float, gray: bool, rng: np.random.Gene
     # x * vals is exact (integers times a power of two): the histogram tells whether any
     # count is drawn exactly
     any_below = bool(hist[np.arange(256) * float(vals) < exact_below].any())
-    x = x.astype(np.float32)
-    noise = poisson_sample(x * vals, rng, exact_below, sampler, any_below)
+    # x as float32 and the Poisson means in reused temporaries (fresh ones cost page faults)
+    xf = flat(x.size, 'poisson_x').reshape(x.shape)
+    np.copyto(xf, x)
+    lam = np.multiply(xf, vals, out=flat(x.size, 'poisson_lam').reshape(x.shape))
+    x = xf
+    noise = poisson_sample(lam, rng, exact_below, sampler, any_below)
     noise /= vals
     noise -= x
     noise *= np.float32(scale)

@@ -28,3 +28,17 @@ def scratch(shape: Tuple[int, ...], n: int, tag: str = '') -> List[np.ndarray]:
     while len(arrays) < n:
         arrays.append(np.empty(shape, np.float32))
     return arrays[:n]
+
+
+def flat(n: int, tag: str) -> np.ndarray:
+    """A float32 scratch vector of ``n`` values: a view of a per-thread buffer that grows
+    as needed, for temporaries whose shape changes from frame to frame (size drift).
+    These buffers are kept apart from :func:`scratch`'s shapes (they take no slot)."""
+    buffers = getattr(_local, 'flat', None)
+    if buffers is None:
+        buffers = _local.flat = {}
+    buf = buffers.get(tag)
+    if buf is None or buf.size < n:
+        size = 0 if buf is None else buf.size
+        buf = buffers[tag] = np.empty(max(n, size + size // 4), np.float32)
+    return buf[:n]

@@ -33,3 +33,14 @@ def test_per_thread():
     th.start()
     th.join()
     assert other[0] is not mine
+
+
+def test_flat_grows_and_reuses():
+    from mmrbvsr.datasets.transforms.scratch import flat
+    a = flat(10, 'f')
+    assert a.shape == (10,) and a.dtype == np.float32
+    b = flat(8, 'f')
+    assert np.shares_memory(a, b)  # the same buffer, a shorter view
+    c = flat(1000, 'f')
+    assert c.shape == (1000,) and not np.shares_memory(a, c)  # grown: a new buffer
+    assert np.shares_memory(flat(12, 'f'), c) and not np.shares_memory(flat(12, 'g'), c)
