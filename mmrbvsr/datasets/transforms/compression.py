@@ -230,15 +230,6 @@ def decode_packets(video: EncodedVideo, threads: Optional[int] = None) -> List[n
     return frames
 
 
-def decode_video(buf: io.BytesIO, threads: Optional[int] = None) -> List[np.ndarray]:
-    """Decode an MP4 video to HxWx3 uint8 RGB frames."""
-    with av.open(buf, mode='r', format='mp4') as container:
-        vstream = container.streams.video[0]
-        if threads is not None:
-            vstream.codec_context.thread_count = threads
-        return [rgb_array(f) for f in container.decode(vstream)]
-
-
 @TRANSFORMS.register_module()
 class RandomVideoCompression(RandomDegradation):
     """Compress a whole clip as one video, so that inter-frame artifacts appear.
