@@ -273,10 +273,10 @@ class RandomVideoCompression(RandomDegradation):
         for c in self.codecs:
             try:
                 self.encoders[c] = av.codec.Codec(c, 'w').name
-                decoder_name(c)
             except Exception as e:  # unknown or decoder-only codec names
                 raise ValueError(f'RandomVideoCompression: codec {c!r} is not an encoder '
                                  f'in this PyAV/FFmpeg build ({e})') from e
+            decoder_name(c)  # a ValueError naming the encoder when nothing decodes it
         lo, hi = check_range('RandomVideoCompression bitrate', params['bitrate'])
         if lo <= 0:
             raise ValueError('RandomVideoCompression bitrate must be > 0, '
