@@ -172,8 +172,8 @@ def build(net: str, weights: str, spynet: str = None):
     )
     from mmengine.runner import load_checkpoint
 
+    from mmrbvsr.checkpoint import convert_checkpoint
     from mmrbvsr.models.archs import BasicVSRNet, RealBasicVSRNet
-    from mmrbvsr.models.checkpoint import convert_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:
         net_file = osp.join(tmp, 'basicvsr.pth')

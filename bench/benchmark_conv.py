@@ -1,6 +1,6 @@
 """Per-conv speed on CPU: oneDNN (PyTorch's default, channels-last) against NNPACK.
 
-The evidence behind ``mmrbvsr/models/archs/conv.py``'s choice of path: for the conv
+The evidence behind ``mmrbvsr/ops/conv.py``'s choice of path: for the conv
 shapes of RealBasicVSR inference (batch 1, float32, no autograd) it prints GFLOP/s of
 the direct conv's arithmetic for both, and each one's largest error against a float64
 conv relative to the output's largest value. One conv called again and again has its

@@ -24,8 +24,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from common import machine, table  # noqa: E402
 
-from mmrbvsr.models.archs import cudnn_fused  # noqa: E402
-from mmrbvsr.models.archs.epilogue import conv_epilogue, cudnn_conv_relu  # noqa: E402
+from mmrbvsr.ops import cudnn_fused  # noqa: E402
+from mmrbvsr.ops.epilogue import conv_epilogue, cudnn_conv_relu  # noqa: E402
 
 
 def microseconds(fn, iters: int = 200) -> float:

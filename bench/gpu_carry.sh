@@ -39,7 +39,7 @@ if [ "${WITH_AV:-0}" = 1 ]; then  # the codec for the degradation benchmark
   python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.12 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$out/whl" av==12.3.0
   # BasicVSR_REDS4's SPyNet alone (6 MB) for benchmark_bf16.py --net realbasicvsr
-  .venv/bin/python -c "import sys; from mmrbvsr.models.checkpoint import convert_checkpoint
+  .venv/bin/python -c "import sys; from mmrbvsr.checkpoint import convert_checkpoint
 convert_checkpoint(sys.argv[1], spynet_out=sys.argv[2], strict=True)" \
     ../shared/weights/BasicVSR_REDS4.pth "$out/shared/weights/spynet_basicvsr_reds4.pth"
 else

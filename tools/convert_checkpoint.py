@@ -15,7 +15,7 @@ from typing import List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmrbvsr  # noqa: E402,F401  (allow-lists Runner checkpoint globals for torch.load)
-from mmrbvsr.models.checkpoint import convert_checkpoint  # noqa: E402
+from mmrbvsr.checkpoint import convert_checkpoint  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

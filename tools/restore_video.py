@@ -8,7 +8,8 @@ Example (the released checkpoint URL is in docs/restoration.md):
 import argparse
 import sys
 
-from mmrbvsr.apis import VideoIOError, init_restorer, is_video_path, parse_out_size, restore_video
+from mmrbvsr.apis import VideoIOError, init_restorer, is_video_path, restore_video
+from mmrbvsr.utils.cli import parse_out_size
 
 
 def parse_args(argv=None) -> argparse.Namespace:

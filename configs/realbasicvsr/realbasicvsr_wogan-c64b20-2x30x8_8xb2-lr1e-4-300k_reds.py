@@ -1,6 +1,9 @@
 # RealBasicVSR stage 1 (no GAN): output + cleaning losses, 300k iterations,
 # 8 GPUs x batch 2 x 30 frames (15 loaded and mirrored), Adam lr 1e-4, EMA 0.999.
-_base_ = ['../_base_/default_runtime.py', '../_base_/realbasicvsr_pipeline.py']
+_base_ = [
+    '../_base_/default_runtime.py', '../_base_/realbasicvsr_pipeline.py',
+    '../_base_/datasets/realbasicvsr_eval.py'
+]
 
 default_scope = 'mmagic'
 custom_imports = dict(imports=['mmrbvsr'], allow_failed_imports=False)
@@ -36,64 +39,19 @@ model = dict(
     is_use_ema=True,
     data_preprocessor=dict(type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255., 255.]))
 
-val_pipeline = [
-    dict(type='GenerateSegmentIndices', interval_list=[1], filename_tmpl='{:04d}.png'),
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='GenerateSegmentIndices', interval_list=[1], filename_tmpl='{:08d}.png'),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-    dict(type='PackInputs'),
-]
-
 train_dataloader = dict(
     num_workers=10,
     batch_size=2,
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type='BasicFramesDataset',
-        metainfo=dict(dataset_type='reds', task_name='vsr'),
-        data_root=f'{data_root}/REDS',
-        data_prefix=dict(img='train_sharp_sub', gt='train_sharp_sub'),
-        depth=1,
-        num_input_frames=15,  # L/2: MirrorSequence makes 30
-        pipeline=_base_.train_pipeline))
+    # REDS train_sharp_sub, 15 frames (L/2) mirrored to 30 (_base_/realbasicvsr_pipeline.py)
+    dataset=dict(_base_.reds_train_dataset, data_root=f'{data_root}/REDS'))
 
-val_dataloader = dict(
-    num_workers=1,
-    batch_size=1,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='BasicFramesDataset',
-        metainfo=dict(dataset_type='udm10', task_name='vsr'),
-        data_root=f'{data_root}/UDM10',
-        data_prefix=dict(img='BIx4', gt='GT'),
-        pipeline=val_pipeline))
-
-test_dataloader = dict(
-    num_workers=1,
-    batch_size=1,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='BasicFramesDataset',
-        metainfo=dict(dataset_type='video_lq', task_name='vsr'),
-        data_root=f'{data_root}/VideoLQ',
-        data_prefix=dict(img='', gt=''),
-        pipeline=test_pipeline))
-
-val_evaluator = dict(type='Evaluator', metrics=[dict(type='PSNR'), dict(type='SSIM')])
-test_evaluator = dict(type='Evaluator', metrics=[dict(type='NIQE', input_order='CHW',
-                                                      convert_to='Y')])
+# UDM10 validation and VideoLQ test (_base_/datasets/realbasicvsr_eval.py) under data_root
+val_dataloader = dict(dataset=dict(data_root=f'{data_root}/UDM10'))
+test_dataloader = dict(dataset=dict(data_root=f'{data_root}/VideoLQ'))
 
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=300_000, val_interval=5000)
-val_cfg = dict(type='MultiValLoop')
-test_cfg = dict(type='MultiTestLoop')
 
 # constant learning rate; 'generator' is the key the model's train_step reads
 optim_wrapper = dict(

@@ -1,32 +1,12 @@
-"""Restoring real videos: bounded-memory streaming, windows, tiles and released checkpoints."""
-from .checkpoint import extract_generator_state_dict, load_generator_weights
-from .restorer import (
-    VideoRestorer,
-    build_generator,
-    init_restorer,
-    open_sink,
-    parse_device,
-    parse_dtype,
-    parse_out_size,
-    restore_video,
-)
-from .video_io import (
-    FrameSink,
-    FrameSource,
-    ImageFolderSink,
-    ImageSequenceSource,
-    VideoFileSink,
-    VideoFileSource,
-    VideoIOError,
-    check_frame_size,
-    is_video_path,
-    open_source,
-)
+"""Restoring real videos: bounded-memory streaming, windows, tiles and released checkpoints.
+
+The frame sources and sinks (video files through PyAV, folders of images) are in
+:mod:`mmrbvsr.apis.video_io`.
+"""
+from .restorer import VideoRestorer, build_generator, init_restorer, open_sink, restore_video
+from .video_io import VideoIOError, is_video_path, open_source
 
 __all__ = [
-    'VideoRestorer', 'build_generator', 'init_restorer', 'restore_video', 'open_sink',
-    'parse_device', 'parse_dtype', 'parse_out_size', 'extract_generator_state_dict',
-    'load_generator_weights', 'FrameSink', 'FrameSource', 'ImageFolderSink',
-    'ImageSequenceSource', 'VideoFileSink', 'VideoFileSource', 'VideoIOError', 'is_video_path',
-    'open_source', 'check_frame_size'
+    'VideoRestorer', 'build_generator', 'init_restorer', 'open_sink', 'restore_video',
+    'VideoIOError', 'is_video_path', 'open_source'
 ]

@@ -26,7 +26,9 @@ from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 from torch import nn
 
-from .checkpoint import load_generator_weights
+from mmrbvsr.checkpoint import load_generator_weights
+from mmrbvsr.utils.cli import parse_device, parse_dtype
+
 from .video_io import (
     FrameSink,
     ImageFolderSink,
@@ -36,48 +38,6 @@ from .video_io import (
     is_video_path,
     open_source,
 )
-
-DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'bf16': torch.bfloat16,
-          'bfloat16': torch.bfloat16, 'fp16': torch.float16, 'float16': torch.float16}
-
-
-def parse_dtype(dtype: Union[str, torch.dtype], device: Union[str, torch.device]) -> torch.dtype:
-    """Checks that ``dtype`` (``'fp32'``, ``'bf16'``, ``'fp16'``) can run on ``device``.
-
-    Raises:
-        ValueError: For an unknown name or a dtype the device does not support.
-    """
-    if isinstance(dtype, str):
-        if dtype.lower() not in DTYPES:
-            raise ValueError(f'unknown dtype {dtype!r}, expected one of fp32, bf16, fp16')
-        dtype = DTYPES[dtype.lower()]
-    if dtype not in DTYPES.values():
-        raise ValueError(f'unsupported dtype {dtype}, expected float32, bfloat16 or float16')
-    device = torch.device(device)
-    if device.type == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
-        raise ValueError(f'bf16 is not supported on {device}; use fp16 or fp32')
-    return dtype
-
-
-def parse_device(device: Union[str, torch.device]) -> torch.device:
-    """Checks that ``device`` exists here.
-
-    Raises:
-        ValueError: For a malformed name or an unavailable device.
-    """
-    try:
-        device = torch.device(device)
-    except RuntimeError as e:
-        raise ValueError(f'unknown device {device!r} (expected e.g. cpu, cuda, cuda:1)') from e
-    if device.type == 'cuda':
-        if not torch.cuda.is_available():
-            raise ValueError(f'device {str(device)!r} requested but CUDA is not available')
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(f'device {str(device)!r} does not exist: '
-                             f'{torch.cuda.device_count()} CUDA device(s)')
-    elif device.type == 'mps' and not torch.backends.mps.is_available():
-        raise ValueError('device mps requested but it is not available')
-    return device
 
 
 def build_generator(config: Union[str, Path, Config, dict],
@@ -117,23 +77,6 @@ def build_generator(config: Union[str, Path, Config, dict],
     with DefaultScope.overwrite_default_scope(scope):
         generator = MODELS.build(gen_cfg)
     return generator.eval()
-
-
-def parse_out_size(text: str) -> Tuple[int, int]:
-    """Parses ``'1920x1080'``, ``'-1x1080'`` or ``'1080p'`` into ``(width, height)``.
-
-    Raises:
-        ValueError: If ``text`` is none of these forms.
-    """
-    text = text.strip().lower()
-    try:
-        if text.endswith('p'):
-            return (-1, int(text[:-1]))
-        width, height = (int(v) for v in text.split('x'))
-        return (width, height)
-    except ValueError:
-        raise ValueError(f'output size {text!r} is not WIDTHxHEIGHT (e.g. 1920x1080, -1x1080) '
-                         'or HEIGHTp (e.g. 1080p)') from None
 
 
 def _out_size(h: int, w: int, out_size: Optional[Tuple[int, int]],

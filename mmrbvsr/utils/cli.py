@@ -1,4 +1,5 @@
-"""The logic behind ``tools/train.py`` and ``tools/test.py`` (MMagic's arguments).
+"""Command lines: the logic behind ``tools/train.py`` and ``tools/test.py`` (MMagic's
+arguments), and the parsers of option values the tools and the restorer share.
 
 Being part of ``mmrbvsr``, this module has already registered our modules and the
 checkpoint safe globals, even for configs that do not list mmrbvsr in custom_imports.
@@ -7,8 +8,9 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Tuple, Union
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
@@ -16,6 +18,64 @@ from mmrbvsr.engine.cpu_dist import prepare_cpu_distributed
 
 AMP_DTYPES = ('float16', 'bfloat16')
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'bf16': torch.bfloat16,
+          'bfloat16': torch.bfloat16, 'fp16': torch.float16, 'float16': torch.float16}
+
+
+def parse_dtype(dtype: Union[str, torch.dtype], device: Union[str, torch.device]) -> torch.dtype:
+    """Checks that ``dtype`` (``'fp32'``, ``'bf16'``, ``'fp16'``) can run on ``device``.
+
+    Raises:
+        ValueError: For an unknown name or a dtype the device does not support.
+    """
+    if isinstance(dtype, str):
+        if dtype.lower() not in DTYPES:
+            raise ValueError(f'unknown dtype {dtype!r}, expected one of fp32, bf16, fp16')
+        dtype = DTYPES[dtype.lower()]
+    if dtype not in DTYPES.values():
+        raise ValueError(f'unsupported dtype {dtype}, expected float32, bfloat16 or float16')
+    device = torch.device(device)
+    if device.type == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+        raise ValueError(f'bf16 is not supported on {device}; use fp16 or fp32')
+    return dtype
+
+
+def parse_device(device: Union[str, torch.device]) -> torch.device:
+    """Checks that ``device`` exists here.
+
+    Raises:
+        ValueError: For a malformed name or an unavailable device.
+    """
+    try:
+        device = torch.device(device)
+    except RuntimeError as e:
+        raise ValueError(f'unknown device {device!r} (expected e.g. cpu, cuda, cuda:1)') from e
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise ValueError(f'device {str(device)!r} requested but CUDA is not available')
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f'device {str(device)!r} does not exist: '
+                             f'{torch.cuda.device_count()} CUDA device(s)')
+    elif device.type == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError('device mps requested but it is not available')
+    return device
+
+
+def parse_out_size(text: str) -> Tuple[int, int]:
+    """Parses ``'1920x1080'``, ``'-1x1080'`` or ``'1080p'`` into ``(width, height)``.
+
+    Raises:
+        ValueError: If ``text`` is none of these forms.
+    """
+    text = text.strip().lower()
+    try:
+        if text.endswith('p'):
+            return (-1, int(text[:-1]))
+        width, height = (int(v) for v in text.split('x'))
+        return (width, height)
+    except ValueError:
+        raise ValueError(f'output size {text!r} is not WIDTHxHEIGHT (e.g. 1920x1080, -1x1080) '
+                         'or HEIGHTp (e.g. 1080p)') from None
 
 
 def _common_args(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +154,6 @@ def enable_amp(cfg: Config, dtype: str = 'float16', cuda: Optional[bool] = None)
     if dtype not in AMP_DTYPES:
         raise ValueError(f'--amp-dtype must be one of {AMP_DTYPES}, got {dtype!r}')
     if cuda is None:
-        import torch
         cuda = torch.cuda.is_available()
     optim_wrapper = cfg.optim_wrapper
     if 'constructor' not in optim_wrapper or \

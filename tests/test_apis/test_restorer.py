@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmrbvsr.apis import VideoIOError, VideoRestorer, build_generator, parse_dtype, parse_out_size
+from mmrbvsr.apis import VideoIOError, VideoRestorer, build_generator
 
 from .conftest import NearestX4, psnr, random_frames, tiny_generator
 
@@ -121,15 +121,6 @@ def test_bad_frames():
         list(restorer.restore_frames(frames))
     with pytest.raises(ValueError, match='RGB uint8'):
         list(restorer.restore_frames([np.zeros((8, 8, 3), np.float32)]))
-
-
-def test_parse_helpers():
-    assert parse_out_size('1920x1080') == (1920, 1080)
-    assert parse_out_size('-1x720') == (-1, 720)
-    assert parse_out_size('1080p') == (-1, 1080)
-    with pytest.raises(ValueError, match="'big'"):
-        parse_out_size('big')
-    assert parse_dtype('bf16', 'cpu') is torch.bfloat16
 
 
 def test_build_generator_builds_only_the_generator(tiny_config, monkeypatch):

@@ -4,7 +4,13 @@ import cv2
 import numpy as np
 import pytest
 
-from mmrbvsr.apis import ImageFolderSink, VideoFileSink, VideoIOError, is_video_path, open_source
+from mmrbvsr.apis.video_io import (
+    ImageFolderSink,
+    VideoFileSink,
+    VideoIOError,
+    is_video_path,
+    open_source,
+)
 
 from .conftest import random_frames, write_video
 

@@ -31,19 +31,15 @@ train_dataloader = dict(
         num_input_frames=3,  # mirrored to 6
         pipeline=_resized(_base_.train_pipeline, gt_size)))
 
-_val_pipeline = [
-    dict(type='GenerateSegmentIndices', interval_list=[1], filename_tmpl='{:08d}.png'),
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
-    dict(type='PackInputs'),
-]
+# the demo's held-out clips are laid out like UDM10, with 8-digit frame names
 val_dataloader = dict(
     num_workers=0,
     dataset=dict(
         metainfo=dict(dataset_type='demo', task_name='vsr'),
         data_root=f'{demo_root}/val',
         data_prefix=dict(img='BIx4', gt='GT'),
-        pipeline=_val_pipeline))
+        pipeline=[dict(_base_.val_pipeline[0], filename_tmpl='{:08d}.png'),
+                  *_base_.val_pipeline[1:]]))
 test_dataloader = val_dataloader
 test_evaluator = dict(type='Evaluator', metrics=[dict(type='PSNR'), dict(type='SSIM')])
 

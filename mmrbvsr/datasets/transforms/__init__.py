@@ -1,18 +1,27 @@
-"""RealBasicVSR's training data: stochastic degradations and sequence sampling."""
-from .blur import RandomBlur, circular_lowpass_kernel, make_kernel
+"""RealBasicVSR's training data: stochastic degradations and sequence sampling.
+
+One family of registered transforms per file; the image operations they run are in
+``functional``.
+"""
+from .blur import RandomBlur
 from .clip import Clip
-from .compression import (
-                          RandomJPEGCompression,
-                          RandomVideoCompression,
-                          encode_decode_video,
-                          jpeg_compress,
-)
+from .compression import RandomJPEGCompression, RandomVideoCompression
 from .device import FramesToNumpy, FramesToTensor
-from .noise import RandomNoise, gaussian_noise, poisson_noise
-from .random import SetRandomGenerator, get_rng, random_walk
+from .functional import (
+    circular_lowpass_kernel,
+    encode_decode_video,
+    gaussian_noise,
+    jpeg_compress,
+    make_kernel,
+    poisson_noise,
+    random_walk,
+    unsharp_mask,
+)
+from .noise import RandomNoise
+from .random import SetRandomGenerator, get_rng
 from .resize import RandomResize
 from .sequence import MirrorSequence
-from .sharpen import UnsharpMasking, unsharp_mask
+from .sharpen import UnsharpMasking
 from .shuffle import DegradationsWithShuffle
 
 __all__ = [

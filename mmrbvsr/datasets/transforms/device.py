@@ -13,7 +13,7 @@ from mmcv.transforms import BaseTransform
 
 from mmrbvsr.registry import TRANSFORMS
 
-from .tensor_ops import size_runs
+from .functional.tensor_ops import size_runs
 
 
 def _keys(keys) -> list:

@@ -9,6 +9,14 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from mmrbvsr.ops import (
+    CHANNEL_ALIGN,
+    Conv2d,
+    GraphCache,
+    flow_warp,
+    graphed_call,
+    graphs_usable,
+)
 from mmrbvsr.registry import MODELS
 
 from .blocks import (
@@ -17,9 +25,6 @@ from .blocks import (
     ResidualBlocksWithInputConv,
     to_channels_last,
 )
-from .conv import CHANNEL_ALIGN, Conv2d
-from .cuda_graph import GraphCache, graphed_call, graphs_usable
-from .flow_warp import flow_warp
 from .spynet import SPyNet
 
 UPSCALE_FACTORS = (2, 4)
@@ -133,8 +138,9 @@ class BasicVSRNet(BaseModule):
         self.recon_pixels = recon_pixels
         self.cuda_graphs = cuda_graphs
         self.parallel_branches = parallel_branches
-        self._graphs = GraphCache()
-        self._grouped = GraphCache()  # the grouped weights, for calls without autograd
+        self._graphs = GraphCache()  # at most ops.cuda_graph.MAX_GRAPHS captures
+        # the grouped weights for calls without autograd: one entry, replaced on change
+        self._grouped = GraphCache()
 
         # optical flow network for feature alignment
         self.spynet = SPyNet(pretrained=spynet_pretrained)

@@ -8,8 +8,7 @@ from mmengine.model import BaseModule
 from mmengine.model.weight_init import kaiming_init
 from torch import Tensor
 
-from .conv import Conv2d, conv2d
-from .epilogue import pixel_shuffle_epilogue
+from mmrbvsr.ops import Conv2d, conv2d, pixel_shuffle_epilogue
 
 
 def default_init_weights(module: nn.Module, scale: float = 1.0) -> None:

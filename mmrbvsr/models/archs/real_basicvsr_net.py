@@ -6,11 +6,11 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from mmrbvsr.ops import Conv2d
 from mmrbvsr.registry import MODELS
 
 from .basicvsr_net import BasicVSRNet, batch_pixels, check_lqs, in_batches
 from .blocks import ResidualBlocksWithInputConv, to_channels_last
-from .conv import Conv2d
 from .spynet import SPyNet
 
 

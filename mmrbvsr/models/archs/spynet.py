@@ -10,10 +10,8 @@ from mmengine.model.weight_init import kaiming_init
 from mmengine.runner import load_checkpoint
 from torch import Tensor
 
+from mmrbvsr.ops import Conv2d, flow_warp
 from mmrbvsr.registry import MODELS
-
-from .conv import Conv2d
-from .flow_warp import flow_warp
 
 
 class SPyNetConv(nn.Module):

@@ -87,7 +87,7 @@ DETERMINISM = (
 MP4_ROUND_TRIP = (
     'import io, av, cv2, numpy as np\n'
     'from mmrbvsr.datasets.transforms import encode_decode_video\n'
-    'from mmrbvsr.datasets.transforms.compression import zeroed_heap\n'
+    'from mmrbvsr.datasets.transforms.functional.video import zeroed_heap\n'
     'def mp4_round_trip(frames, codec, bitrate):\n'
     '    buf = io.BytesIO()\n'
     '    with zeroed_heap(), av.open(buf, mode="w", format="mp4") as container:\n'
@@ -221,28 +221,3 @@ def test_video_compression_on_pyav18(real_frames, tmp_path):
                          timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.startswith('ok 18.')
-
-
-def test_to_uint8_rounds_half_to_even_and_saturates():
-    from mmrbvsr.datasets.transforms.resize import to_uint8
-    x = np.random.default_rng(0).uniform(-80, 340, (33, 17, 3)).astype(np.float32)
-    x[0, :8, 0] = [0.5, 1.5, 2.5, -0.5, 254.5, 255.5, -1e6, 1e6]
-    x[1, :7, 0] = [-0.0, 0.49999997, -0.49999997, 255.49998, 127.5, 128.5, 3.5]
-    for img in (x, x[..., :1], x[..., 0], x.astype(np.float64)):
-        out = to_uint8(img)
-        assert out.shape == img.shape and out.dtype == np.uint8
-        np.testing.assert_array_equal(out, np.clip(np.rint(img), 0, 255).astype(np.uint8))
-
-
-def test_rgb_array_equals_to_ndarray():
-    from av.video.reformatter import VideoReformatter
-
-    from mmrbvsr.datasets.transforms.compression import rgb_array
-    shared = VideoReformatter()  # one swscale context, re-made when the size changes
-    for size in [(64, 64), (38, 62), (66, 130), (64, 64)]:
-        x = np.random.default_rng(size[1]).integers(0, 256, (*size, 3), dtype=np.uint8)
-        frame = av.VideoFrame.from_ndarray(x, format='rgb24').reformat(format='yuv420p')
-        ref = frame.to_ndarray(format='rgb24')
-        for out in (rgb_array(frame), rgb_array(frame, shared)):
-            np.testing.assert_array_equal(out, ref)
-            assert out.flags['OWNDATA']  # owns its pixels, no view of the PyAV frame

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmrbvsr.models.checkpoint import convert_checkpoint
+from mmrbvsr.checkpoint import convert_checkpoint
 
 
 def demo_clip(shared: Path, num_frames: int, height: int, width: int, top: int = 100,

@@ -1,0 +1,1 @@
+from tests.test_models.test_archs.conftest import demo_frames  # noqa: F401
