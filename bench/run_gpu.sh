@@ -33,8 +33,8 @@ run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
 # STEPS="tests bf16_basicvsr ..." runs only those. The degradation benchmark needs PyAV,
 # which the box lacks: pack the kit with WITH_AV=1 (no BasicVSR weights then) and run
 # STEPS="tests degradations".
-run tests python3 -m pytest -q -p no:cacheprovider tests/test_models/test_archs/test_cuda_graph.py \
-  tests/test_models/test_archs/test_epilogue.py tests/test_models/test_archs/test_cudnn_fused.py tests/test_datasets/test_transforms/test_tensor_ops.py
+run tests python3 -m pytest -q -p no:cacheprovider tests/test_ops/test_cuda_graph.py \
+  tests/test_ops/test_epilogue.py tests/test_ops/test_cudnn_fused.py tests/test_datasets/test_transforms/test_functional/test_tensor_ops.py
 run conv_cuda python3 bench/benchmark_conv_cuda.py
 # needs PyAV: a kit packed with WITH_AV=1 bash bench/gpu_carry.sh (~2.6 s per clip: give
 # it STEP_TIMEOUT above 3 x CLIPS seconds; it prints at the end)
