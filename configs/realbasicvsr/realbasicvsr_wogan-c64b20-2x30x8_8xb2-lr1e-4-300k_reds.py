@@ -48,6 +48,13 @@ test_pipeline = [
     dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
     dict(type='PackInputs'),
 ]
+# low-quality frames only (no GT): what MMagic's MMagicInferencer / VideoRestorationInferencer
+# use on a folder of frames or a video; every config based on this one inherits it
+demo_pipeline = [
+    dict(type='GenerateSegmentIndices', interval_list=[1]),
+    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='PackInputs'),
+]
 
 train_dataloader = dict(
     num_workers=10,
