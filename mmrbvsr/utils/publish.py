@@ -19,7 +19,7 @@ from typing import Any, List, Sequence
 import numpy as np
 import torch
 
-from .serialization import register_checkpoint_safe_globals
+from .serialization import named_globals_supported, register_checkpoint_safe_globals
 
 DEFAULT_SAVE_KEYS = ('meta', 'state_dict')
 
@@ -62,7 +62,11 @@ def load_checkpoint_weights_only(in_file: str) -> dict:
     try:
         checkpoint = torch.load(in_file, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise ValueError(f'cannot read {in_file} as a weights-only checkpoint: {e}') from e
+        hint = ('' if named_globals_supported() or 'getattr' not in str(e) else
+                ' (the HistoryBuffer of Runner checkpoints needs torch >= 2.6 to be read '
+                'weights-only)')
+        raise ValueError(f'cannot read {in_file} as a weights-only checkpoint{hint}: {e}') \
+            from e
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
         keys = list(checkpoint)[:10] if isinstance(checkpoint, dict) else type(checkpoint)
         raise ValueError(f'{in_file} is not a training checkpoint with a state_dict '
