@@ -164,8 +164,9 @@ def read_readme() -> str:
 # The oldest versions each checked to run mmrbvsr (requirements/constraints.txt pins the
 # stack the whole suite runs on):
 #   torch 2.4: torch.get_autocast_dtype, torch.is_autocast_enabled(device) and
-#       torch.serialization.add_safe_globals; our models, transforms and restorer pass their
-#       tests on 2.4.1;
+#       torch.serialization.add_safe_globals; on 2.4.1 the generator, losses, transforms,
+#       restorer and serialization pass their tests (all but those needing mmcv's compiled
+#       ops, which must be built for the torch in use);
 #   mmengine 0.10.6: older releases fail to import on torch >= 2.5 (their Adafactor clashes
 #       with torch.optim.Adafactor); training, resume and test run on 0.10.6;
 #   mmagic 1.2.0 (1.1 wants mmcv < 2.1); mmcv: the range mmagic 1.2 asserts;
