@@ -16,6 +16,7 @@
   portion), which is why the checkout goes on ``sys.path`` rather than behind a meta-path
   finder.
 """
+import json
 import os
 import os.path as osp
 import shutil
@@ -33,6 +34,7 @@ PACKAGE = 'mmrbvsr'
 MIM_SOURCES = ('configs', 'tools', 'model-index.yml')
 # repository scripts that need the checkout (its .venv, tests, ../ paths): not shipped
 DEV_TOOLS = ('setup_env.sh', 'run_tests.sh', 'run_demo.sh', 'check_convergence.py')
+DEV_TOOL_PATHS = tuple(osp.join('tools', name) for name in DEV_TOOLS)
 IGNORED = ('__pycache__', )
 IGNORED_SUFFIXES = ('.pyc', )
 
@@ -66,15 +68,10 @@ def mim_files(root: str = HERE) -> List[Tuple[str, str]]:
             dirnames[:] = sorted(d for d in dirnames if d not in IGNORED)
             for fname in sorted(filenames):
                 rel = osp.relpath(osp.join(dirpath, fname), root)
-                if fname.endswith(IGNORED_SUFFIXES) or (name == 'tools'
-                                                         and rel in _dev_tool_paths()):
+                if fname.endswith(IGNORED_SUFFIXES) or rel in DEV_TOOL_PATHS:
                     continue
                 files.append((rel.replace(os.sep, '/'), osp.join(dirpath, fname)))
     return files
-
-
-def _dev_tool_paths() -> Tuple[str, ...]:
-    return tuple(osp.join('tools', name) for name in DEV_TOOLS)
 
 
 def forwarding_file(rel: str, src: str) -> Tuple[str, bool]:
@@ -86,7 +83,7 @@ def forwarding_file(rel: str, src: str) -> Tuple[str, bool]:
     src = osp.abspath(src)
     note = '# mmrbvsr is installed in editable mode: this file forwards to the checkout\n'
     if rel == 'model-index.yml':
-        return note + f'Import:\n- {src}\n', False
+        return note + f'Import:\n- {json.dumps(src)}\n', False  # a JSON string is YAML
     if rel.startswith('configs/') and rel.endswith('.py'):
         return note + f'_base_ = {src!r}\n', False
     if rel.startswith('tools/') and rel.endswith('.py'):
