@@ -37,7 +37,6 @@ def checkpoint_safe_globals() -> List[Union[object, Tuple[object, str]]]:
         'numpy._core.multiarray' if np.__version__ >= '2' else 'numpy.core.multiarray')
     allowed: List[object] = [
         HistoryBuffer,
-        (_history_buffer_statistic, 'builtins.getattr'),
         multiarray.scalar,
         multiarray._reconstruct,
         np.ndarray,
@@ -47,7 +46,17 @@ def checkpoint_safe_globals() -> List[Union[object, Tuple[object, str]]]:
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
         allowed += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
+    # (function, name) entries need torch >= 2.6; torch 2.4/2.5 would fail every
+    # weights-only load on them. Their weights-only loads cannot read a HistoryBuffer
+    # then, but they are opt-in there: MMEngine's loads are not weights-only before 2.6.
+    if named_globals_supported():
+        allowed.append((_history_buffer_statistic, 'builtins.getattr'))
     return allowed
+
+
+def named_globals_supported() -> bool:
+    """Whether ``add_safe_globals`` takes ``(function, 'module.name')`` (torch >= 2.6)."""
+    return torch.torch_version.TorchVersion(torch.__version__) >= '2.6'
 
 
 def register_checkpoint_safe_globals() -> bool:

@@ -36,3 +36,11 @@ test_dataloader = _clips('data/VideoLQ', dict(img='', gt=''), 'video_lq', test_p
 test_evaluator = dict(type='Evaluator', metrics=[dict(type='NIQE', input_order='CHW',
                                                       convert_to='Y')])
 test_cfg = dict(type='MultiTestLoop')
+
+# low-quality frames only (no GT): what MMagic's MMagicInferencer / VideoRestorationInferencer
+# use on a folder of frames or a video
+demo_pipeline = [
+    dict(type='GenerateSegmentIndices', interval_list=[1]),
+    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='PackInputs'),
+]
