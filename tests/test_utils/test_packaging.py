@@ -126,7 +126,8 @@ def site_dirs() -> List[str]:
     """The running interpreter's package folders, for a child venv's ``.pth`` file.
 
     The repository itself (on ``PYTHONPATH`` or as the cwd) is left out: the child must
-    import the installed mmrbvsr.
+    import the installed mmrbvsr. A virtual environment inside the checkout (``.venv``)
+    is kept.
     """
     import site
     dirs = list(site.getsitepackages()) + [
@@ -134,7 +135,8 @@ def site_dirs() -> List[str]:
     out = []
     for d in dirs:
         path = Path(d).resolve()
-        if path.is_dir() and REPO not in path.parents and path != REPO and str(path) not in out:
+        inside_repo = path == REPO or (REPO in path.parents and 'site-packages' not in path.parts)
+        if path.is_dir() and not inside_repo and str(path) not in out:
             out.append(str(path))
     return out
 
