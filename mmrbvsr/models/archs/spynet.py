@@ -124,10 +124,10 @@ class SPyNet(BaseModule):
     def forward(self, ref: Tensor, supp: Tensor) -> Tensor:
         """Flow from ``ref`` to ``supp`` (each ``(n, 3, h, w)``, RGB in [0, 1]).
 
-        The frames are resized (bilinear) to the next multiple of 32 in each dimension,
-        where the coarsest of the six pyramid levels is 1/32 of it, and the flow back to
-        ``(h, w)``: frames of any size work, as in MMagic (16x16 frames are upsized to
-        32x32).
+        The frames are resized (bilinear) to the next multiple of 32 in each dimension
+        (the coarsest of the six pyramid levels is 1/32 of the frame), and the flow is
+        resized back to ``(h, w)``. Any frame size works, as in MMagic: 16x16 frames are
+        upsized to 32x32.
 
         Returns:
             Tensor: The flow in pixels, shape ``(n, 2, h, w)``; channel 0 is x.
