@@ -458,6 +458,20 @@ def test_deterministic_transforms(name):
                 assert_frames_equal([single_o['lq']], [single_t['lq']])
 
 
+@pytest.mark.parametrize('name', ['RandomBlur', 'RandomResize', 'RandomNoise',
+                                  'RandomJPEGCompression', 'RandomVideoCompression'])
+def test_prob_zero_skips(name):
+    """``params['prob']``: with 0 both leave the frames as they are."""
+    imgs = frames()
+    case = copy.deepcopy(CASES[name][0])
+    case['params']['prob'] = 0
+    theirs, ours = build_pair(name, case)
+    assert repr(ours) == repr(theirs)
+    for t in (ours, theirs):
+        out = t(dict(lq=list(imgs)))['lq']
+        assert all(o is i for o, i in zip(out, imgs))
+
+
 def test_random_jpeg_compression():
     imgs = frames()
     for case in CASES['RandomJPEGCompression']:
