@@ -120,21 +120,27 @@ def test_cleaning_loss_is_against_downsampled_sharpened_gt():
     torch.testing.assert_close(losses['loss_pix'], (out - sharp).abs().mean())
 
 
-def test_charbonnier_cleaning_loss_and_plain_loss_wrapping():
+def test_charbonnier_cleaning_loss_and_plain_cleaning_loss():
     torch.manual_seed(0)
     m1 = MODELS.build(model_cfg(False, cleaning_loss=dict(
         type='mmrbvsr.CleaningLoss', criterion='charbonnier', eps=1e-6, downsample_mode='bicubic')))
-    data = m1.data_preprocessor(make_batch(), True)
+    data = m1.data_preprocessor(make_batch(n=2), True)
     out, cleaned = m1.forward_train(data['inputs'])
+    gt_pixel = data['data_samples'].gt_unsharp / 255.
     gt_data = m1.extract_gt_data(data['data_samples'])
-    target = downsample_gt(gt_data[0], 4, 'bicubic')
+    assert gt_data[3] is None  # CleaningLoss downsamples the pixel GT itself
+    target = downsample_gt(gt_pixel, 4, 'bicubic')
     torch.testing.assert_close(m1.g_step((out, cleaned), gt_data)['loss_clean'],
                                torch.sqrt((cleaned - target)**2 + 1e-6).mean())
-    # a plain pixel loss (MMagic-style config) is applied to the area-downsampled GT
+    # a plain pixel loss (MMagic's config) is the model's cleaning_loss, applied to the
+    # area-downsampled GT of extract_gt_data
     m2 = MODELS.build(model_cfg(False, cleaning_loss=dict(type='mmrbvsr.L1Loss')))
+    assert type(m2.cleaning_loss).__name__ == 'L1Loss'
     m2.load_state_dict(m1.state_dict())
+    gt_data = m2.extract_gt_data(data['data_samples'])
+    torch.testing.assert_close(gt_data[3], downsample_gt(gt_pixel, 4))
     torch.testing.assert_close(m2.g_step((out, cleaned), gt_data)['loss_clean'],
-                               (cleaned - downsample_gt(gt_data[0], 4)).abs().mean())
+                               (cleaned - downsample_gt(gt_pixel, 4)).abs().mean())
 
 
 def test_predictions_are_datasamples_from_the_ema_generator():

@@ -1,5 +1,5 @@
 """``RandomBlur``: a clip blurred with a random kernel whose parameters drift per frame."""
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -10,7 +10,7 @@ from .functional import tensor_ops
 from .functional.drift import random_walk
 from .functional.filtering import filter_fast, filter_frame, filter_plans
 from .functional.kernels import KERNEL_TYPES, make_kernels
-from .random import RandomDegradation, check_choices, check_range
+from .random import RandomDegradation, check_choices, check_range, get_rng
 
 
 @TRANSFORMS.register_module()
@@ -94,6 +94,19 @@ class RandomBlur(RandomDegradation):
                                              ('beta_plateau', 'beta_plateau'),
                                              ('omega', 'omega')) if n in sampled}
         return [(k, None) for k in make_kernels(kt, ks, **kw)]
+
+    def get_kernel(self, num_kernels: int,
+                   rng: Optional[np.random.Generator] = None) -> list:
+        """``num_kernels`` drifting 2-D kernels of one clip (MMagic's method).
+
+        Args:
+            num_kernels (int): Number of frames.
+            rng (numpy.random.Generator, optional): Where the parameters are drawn from;
+                None: a generator seeded from NumPy's global state.
+        """
+        rng = get_rng({}) if rng is None else rng
+        return [k if sep is None else sep[0] @ sep[1].T
+                for k, sep in self.kernels(self.sample(num_kernels, rng))]
 
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:
         kernels = self.kernels(self.sample(len(imgs), rng))

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from mmrbvsr.registry import TRANSFORMS
 
 from .functional import tensor_ops
-from .functional.jpeg import jpeg_compress
+from .functional.jpeg import COLOR_TYPES, jpeg_compress
 from .functional.resize import resize_frames, to_uint8
 from .functional.video import av, decoder_name, encode_decode_video
 from .random import RandomDegradation, check_choices, check_range
@@ -28,18 +28,36 @@ class RandomJPEGCompression(RandomDegradation):
 
     Takes MMagic's ``params``: ``quality`` [low, high], ``quality_step`` (default 0),
     ``prob``. As MMagic, the first quality is uniform and rounded, and each next one
-    is ``round(clip(q + U(-step, step)))``. Unlike MMagic, RGB frames are encoded with
-    their true channel order (MMagic hands RGB to OpenCV as BGR) and the output is
-    float32 (MMagic returns uint8).
+    is ``round(clip(q + U(-step, step)))``. The output is float32 (MMagic returns uint8,
+    same values).
+
+    Args:
+        params: The settings above (MMagic's keys; others are ignored).
+        keys: The results keys to compress.
+        color_type: ``'color'`` decodes three channels (a gray frame comes back as
+            three equal channels), ``'grayscale'`` the luma plane only, as (H, W)
+            frames (tensor frames keep a channel axis). Default: ``'color'``.
+        bgr2rgb: MMagic's meaning: the frames are RGB and are swapped to OpenCV's BGR
+            around the codec, so JPEG's YCbCr gets the true luma. Default: True, unlike
+            MMagic's False, which hands the RGB frames of RealBasicVSR's pipeline to
+            OpenCV as BGR (wrong luma weights); ``bgr2rgb=False`` gives MMagic's default
+            output. With ``'grayscale'`` MMagic ignores it (encodes as BGR); here it
+            still applies.
     """
 
-    def __init__(self, params: dict, keys: Sequence[str]) -> None:
+    def __init__(self, params: dict, keys: Sequence[str], color_type: str = 'color',
+                 bgr2rgb: bool = True) -> None:
         super().__init__(params, keys)
         self.quality = check_range('RandomJPEGCompression quality', params['quality'])
         if self.quality[0] < 0 or self.quality[1] > 100:
             raise ValueError(f'RandomJPEGCompression quality must be in [0, 100], '
                              f'got {params["quality"]!r}')
         self.step = float(params.get('quality_step', 0))
+        if color_type not in COLOR_TYPES:
+            raise ValueError(f'RandomJPEGCompression color_type must be one of {COLOR_TYPES}, '
+                             f'got {color_type!r}')
+        self.color_type = color_type
+        self.bgr2rgb = bool(bgr2rgb)
 
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
         lo, hi = self.quality
@@ -52,8 +70,26 @@ class RandomJPEGCompression(RandomDegradation):
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:
         qualities = self.sample(len(imgs), rng)
         if tensor_ops.is_tensor_clip(imgs):
-            return tensor_ops.jpeg_compress(imgs, qualities)
-        return [jpeg_compress(img, q) for img, q in zip(imgs, qualities)]
+            return self._degrade_tensors(imgs, qualities)
+        return [jpeg_compress(img, q, self.bgr2rgb, self.color_type)
+                for img, q in zip(imgs, qualities)]
+
+    def _degrade_tensors(self, imgs: list, qualities: np.ndarray) -> list:
+        """CHW tensor frames: the channel order and color type around the batched codec."""
+        gray = self.color_type == 'grayscale'
+        ins = []
+        for x in imgs:
+            if x.size(0) == 3:
+                x = x if self.bgr2rgb else x.flip(0)  # the codec takes RGB
+                if gray:  # the luma plane, as a color JPEG decoded to gray
+                    x = tensor_ops.round_uint8(tensor_ops.luma(x[None]))[0]
+            ins.append(x)
+        outs = tensor_ops.jpeg_compress(ins, qualities)
+        if gray:
+            return outs
+        # color: gray frames come back as three equal channels
+        return [o.repeat(3, 1, 1) if o.size(0) == 1 else (o if self.bgr2rgb else o.flip(0))
+                for o in outs]
 
 
 @TRANSFORMS.register_module()

@@ -26,7 +26,7 @@ A transform that finds no generator in ``results`` falls back to one seeded from
 NumPy's global state, i.e. it behaves like MMagic's transforms.
 """
 import random
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -45,6 +45,14 @@ def get_rng(results: dict) -> np.random.Generator:
         rng = np.random.default_rng(np.random.randint(0, 2**31 - 1, size=4))
         results[RNG_KEY] = rng
     return rng
+
+
+def as_keys(keys: Union[str, Sequence[str]]) -> Union[List[str], Tuple[str, ...]]:
+    """The results keys of a transform: a copy of the list or tuple (printed as given, as
+    MMagic prints them), a single key as a one-element list."""
+    if isinstance(keys, str):
+        return [keys]
+    return tuple(keys) if isinstance(keys, tuple) else list(keys)
 
 
 def check_range(name: str, value: Sequence[float]) -> Tuple[float, float]:
@@ -150,10 +158,9 @@ class RandomDegradation(BaseTransform):
     def __init__(self, params: dict, keys: Sequence[str]) -> None:
         if not isinstance(params, dict):
             raise TypeError(f'params must be a dict, got {type(params).__name__}')
-        if isinstance(keys, str):
-            keys = [keys]
+        # the caller's dict, printed by __repr__ and never modified
         self.params = params
-        self.keys = list(keys)
+        self.keys = as_keys(keys)
         self.prob = check_prob(f'{type(self).__name__} prob', params.get('prob', 1))
 
     def degrade(self, imgs: list, rng: np.random.Generator) -> list:

@@ -5,6 +5,8 @@ from mmcv.transforms import BaseTransform
 
 from mmrbvsr.registry import TRANSFORMS
 
+from .random import as_keys
+
 
 @TRANSFORMS.register_module()
 class MirrorSequence(BaseTransform):
@@ -22,7 +24,7 @@ class MirrorSequence(BaseTransform):
     """
 
     def __init__(self, keys: Sequence[str]) -> None:
-        self.keys = [keys] if isinstance(keys, str) else list(keys)
+        self.keys = as_keys(keys)
 
     def transform(self, results: dict) -> dict:
         for key in self.keys:

@@ -8,6 +8,7 @@ from mmcv.transforms import BaseTransform
 from mmrbvsr.registry import TRANSFORMS
 
 from .functional.sharpen import unsharp_mask
+from .random import as_keys
 
 
 @TRANSFORMS.register_module()
@@ -34,7 +35,7 @@ class UnsharpMasking(BaseTransform):
         self.sigma = sigma
         self.weight = weight
         self.threshold = threshold
-        self.keys = [keys] if isinstance(keys, str) else list(keys)
+        self.keys = as_keys(keys)
         self.kernel = cv2.getGaussianKernel(kernel_size, sigma).astype(np.float32)
 
     def transform(self, results: dict) -> dict:

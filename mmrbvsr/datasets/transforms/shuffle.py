@@ -3,22 +3,32 @@ import copy
 from typing import List, Optional, Sequence, Union
 
 from mmcv.transforms import BaseTransform
+from mmengine.registry import DefaultScope
 
 from mmrbvsr.registry import TRANSFORMS
 
-from .random import get_rng
+from .random import as_keys, get_rng
 
 Degradation = Union[dict, Sequence[dict]]
+
+#: The scope in which the degradations are built (the model's rule, see RealBasicVSR).
+SUBMODULE_SCOPE = 'mmrbvsr'
 
 
 @TRANSFORMS.register_module()
 class DegradationsWithShuffle(BaseTransform):
     """Apply degradations in a random order; a nested list is a group kept in order.
 
-    Same config as MMagic's: ``degradations=[a, b, [c, d]]`` runs a, b and the group
-    (c, d) in one of 3! orders. The order is drawn from the sample's generator. Each
-    entry is built from this package's registry (``type='RandomBlur'`` or
-    ``'mmrbvsr.RandomBlur'``) and gets this transform's ``keys`` when it has none.
+    Same config, ``shuffle_idx`` and ``repr`` as MMagic's: ``degradations=[a, b, [c, d]]``
+    runs a, b and the group (c, d) in one of 3! orders, drawn from the sample's generator.
+    Each entry is built in the ``mmrbvsr`` scope, in a script and under a Runner alike
+    (``type='RandomBlur'`` is this package's; ``'mmagic.RandomBlur'`` MMagic's), with all
+    its arguments, and gets this transform's ``keys`` when it has none (MMagic passes
+    ``params`` and ``keys`` only, and accepts only its five degradations).
+
+    Unlike MMagic, the caller's ``degradations`` list is never modified (MMagic replaces
+    its entries by the built transforms) and the configured order is kept (MMagic
+    reorders its list on every call, so its ``repr`` shows the last call's order).
 
     Args:
         degradations: The degradation configs.
@@ -28,10 +38,12 @@ class DegradationsWithShuffle(BaseTransform):
 
     def __init__(self, degradations: List[Degradation], keys: Sequence[str],
                  shuffle_idx: Optional[Sequence[int]] = None) -> None:
-        self.keys = [keys] if isinstance(keys, str) else list(keys)
-        self.degradations = [self._build(d) for d in degradations]
+        self.keys = as_keys(keys)
+        with DefaultScope.overwrite_default_scope(SUBMODULE_SCOPE):
+            self.degradations = [self._build(d) for d in degradations]
         n = len(self.degradations)
-        self.shuffle_idx = list(range(n)) if shuffle_idx is None else list(shuffle_idx)
+        # kept as given (MMagic prints it so), None as the list of all indices
+        self.shuffle_idx = list(range(n)) if shuffle_idx is None else shuffle_idx
         for i in self.shuffle_idx:
             if not 0 <= i < n:
                 raise ValueError(f'DegradationsWithShuffle shuffle_idx {i!r} is out of '
@@ -42,18 +54,16 @@ class DegradationsWithShuffle(BaseTransform):
             return [self._build(c) for c in cfg]
         cfg = copy.deepcopy(cfg)
         cfg.setdefault('keys', self.keys)
-        type_ = cfg['type']
-        if isinstance(type_, str) and '.' not in type_:
-            cfg['type'] = f'mmrbvsr.{type_}'
         return TRANSFORMS.build(cfg)
 
     def transform(self, results: dict) -> dict:
+        idx = list(self.shuffle_idx)
         order = list(range(len(self.degradations)))
-        perm = get_rng(results).permutation(len(self.shuffle_idx))
-        for i, p in zip(self.shuffle_idx, perm):
-            order[i] = self.shuffle_idx[p]
-        for idx in order:
-            group = self.degradations[idx]
+        perm = get_rng(results).permutation(len(idx))
+        for i, p in zip(idx, perm):
+            order[i] = idx[p]
+        for i in order:
+            group = self.degradations[i]
             for t in (group if isinstance(group, list) else [group]):
                 results = t(results)
         return results

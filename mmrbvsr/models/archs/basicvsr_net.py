@@ -55,8 +55,7 @@ def check_lqs(lqs: Tensor, min_size: int = 1, name: str = 'lqs') -> None:
 
     Args:
         lqs (Tensor): The input to check.
-        min_size (int): Smallest allowed height and width (SPyNet's, where flow is
-            computed). Default: 1.
+        min_size (int): Smallest allowed height and width. Default: 1.
         name (str): How the input is called in the message. Default: ``'lqs'``.
     """
     if not isinstance(lqs, Tensor):
@@ -67,8 +66,8 @@ def check_lqs(lqs: Tensor, min_size: int = 1, name: str = 'lqs') -> None:
     if 0 in shape[:2]:
         raise ValueError(f'{name} needs at least one clip and one frame, got shape {shape}')
     if shape[3] < min_size or shape[4] < min_size:
-        raise ValueError(f'{name} height and width must be at least {min_size} (SPyNet\'s '
-                         f'coarsest pyramid level is 1/32 of the frame), got shape {shape}')
+        raise ValueError(f'{name} height and width must be at least {min_size}, '
+                         f'got shape {shape}')
     if not lqs.is_floating_point():
         raise TypeError(f'{name} must be a float tensor in [0, 1], got dtype {lqs.dtype}')
 
@@ -182,20 +181,26 @@ class BasicVSRNet(BaseModule):
         first, second = lqs[:, :t // 2], lqs[:, t // 2:].flip(1)
         return (first == second).flatten(1).all(dim=1)
 
-    def compute_flow(self, lqs: Tensor) -> Tuple[Tensor, Tensor]:
+    def check_if_mirror_extended(self, lrs: Tensor) -> None:
+        """Sets ``self.is_mirror_extended``: whether every clip of ``lrs`` (n, t, c, h, w)
+        is mirror-extended (MMagic's method; :meth:`compute_flow` decides per clip)."""
+        self.is_mirror_extended = bool(self.mirrored_clips(lrs).all())
+
+    def compute_flow(self, lrs: Tensor) -> Tuple[Tensor, Tensor]:
         """SPyNet flows between neighbours, all pairs in one batched call.
 
         On a mirror-extended clip the forward flows equal the flipped backward
         flows, so only the backward ones are computed for it.
 
         Args:
-            lqs (Tensor): LR frames, shape ``(n, t, 3, h, w)`` with ``t > 1``.
+            lrs (Tensor): LR frames, shape ``(n, t, 3, h, w)`` with ``t > 1``.
 
         Returns:
             tuple[Tensor, Tensor]: ``flows_forward`` (frame i to i-1, used in the
             forward pass) and ``flows_backward`` (frame i to i+1), each
             ``(n, t - 1, 2, h, w)``.
         """
+        lqs = lrs  # MMagic's argument name
         n, t, c, h, w = lqs.size()
         lqs_1 = lqs[:, :-1]
         lqs_2 = lqs[:, 1:]
@@ -366,17 +371,19 @@ class BasicVSRNet(BaseModule):
             out = self.upsample(*inputs)
         return out.view(k, n, *out.shape[1:]).transpose(0, 1)
 
-    def forward(self, lqs: Tensor) -> Tensor:
+    def forward(self, lrs: Tensor) -> Tensor:
         """Super-resolves LR clips.
 
         Args:
-            lqs (Tensor): LR clips, shape ``(n, t, 3, h, w)``, RGB in [0, 1];
-                h and w at least ``SPyNet.min_size`` (32).
+            lrs (Tensor): LR clips, shape ``(n, t, 3, h, w)``, RGB in [0, 1]. Frames
+                below 64x64 work (SPyNet upsizes them to a multiple of 32) and log a
+                warning once, as MMagic's.
 
         Returns:
             Tensor: HR clips, shape ``(n, t, 3, s*h, s*w)`` with s the upscale factor.
         """
-        check_lqs(lqs, SPyNet.min_size)
+        lqs = lrs  # MMagic's argument name
+        check_lqs(lqs)
         n, t, c, h, w = lqs.size()
         if (h < 64 or w < 64) and not self._raised_warning:
             print_log(f'{self.__class__.__name__} is designed for input larger than 64x64, '

@@ -11,7 +11,6 @@ from mmrbvsr.registry import MODELS
 
 from .basicvsr_net import BasicVSRNet, batch_pixels, check_lqs, in_batches
 from .blocks import ResidualBlocksWithInputConv, to_channels_last
-from .spynet import SPyNet
 
 
 @MODELS.register_module()
@@ -173,8 +172,8 @@ class RealBasicVSRNet(BaseModule):
         """Cleans, then super-resolves LR clips.
 
         Args:
-            lqs (Tensor): LR clips, shape ``(n, t, 3, h, w)``, RGB in [0, 1]; h and w
-                at least 32 (SPyNet's pyramid). Not modified.
+            lqs (Tensor): LR clips, shape ``(n, t, 3, h, w)``, RGB in [0, 1] (frames
+                below 64x64 log a warning, see ``BasicVSRNet``). Not modified.
             return_lqs (bool): Also return the cleaned LR clips (for the cleaning
                 loss). Default: False.
 
@@ -182,7 +181,7 @@ class RealBasicVSRNet(BaseModule):
             Tensor | tuple[Tensor, Tensor]: HR clips ``(n, t, 3, s*h, s*w)`` (s the
             upscale factor), and with ``return_lqs`` the cleaned clips.
         """
-        check_lqs(lqs, SPyNet.min_size)
+        check_lqs(lqs)
         lqs = self.clean(lqs)
         outputs = self.basicvsr(lqs)
         return (outputs, lqs) if return_lqs else outputs

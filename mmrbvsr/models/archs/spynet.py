@@ -69,9 +69,6 @@ class SPyNet(BaseModule):
         init_cfg (dict, optional): MMEngine initialisation config. Default: None.
     """
 
-    #: Smallest frame height and width: the coarsest pyramid level is 1/32 of the frame.
-    min_size = 32
-
     def __init__(self, pretrained: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.basic_module = nn.ModuleList([SPyNetBasicModule() for _ in range(6)])
@@ -89,13 +86,9 @@ class SPyNet(BaseModule):
 
     def check_frames(self, ref: Tensor, supp: Tensor) -> None:
         """Raises ``ValueError`` unless ``ref`` and ``supp`` are equal-sized ``(n, 3, h, w)``."""
-        if ref.dim() != 4 or ref.size(1) != 3 or ref.shape != supp.shape:
+        if ref.dim() != 4 or ref.size(1) != 3 or ref.shape != supp.shape or 0 in ref.shape[2:]:
             raise ValueError('SPyNet expects two frame batches of the same shape (n, 3, h, w), '
-                             f'got {tuple(ref.shape)} and {tuple(supp.shape)}')
-        h, w = ref.shape[-2:]
-        if h < self.min_size or w < self.min_size:
-            raise ValueError(f'SPyNet needs frames of at least {self.min_size}x{self.min_size} '
-                             f'for its six-level pyramid, got shape {tuple(ref.shape)}')
+                             f'h, w >= 1, got {tuple(ref.shape)} and {tuple(supp.shape)}')
 
     def _pyramid(self, img: Tensor) -> List[Tensor]:
         """Normalised frames and five 2x average-pooled levels, coarsest first."""
@@ -131,7 +124,10 @@ class SPyNet(BaseModule):
     def forward(self, ref: Tensor, supp: Tensor) -> Tensor:
         """Flow from ``ref`` to ``supp`` (each ``(n, 3, h, w)``, RGB in [0, 1]).
 
-        The frames are resized to a multiple of 32, and the flow back to ``(h, w)``.
+        The frames are resized (bilinear) to the next multiple of 32 in each dimension
+        (the coarsest of the six pyramid levels is 1/32 of the frame), and the flow is
+        resized back to ``(h, w)``. Any frame size works, as in MMagic: 16x16 frames are
+        upsized to 32x32.
 
         Returns:
             Tensor: The flow in pixels, shape ``(n, 2, h, w)``; channel 0 is x.

@@ -105,7 +105,7 @@ class CleaningLoss(nn.Module):
         if isinstance(self.criterion, nn.Module):
             return self.loss_weight * self.criterion(cleaned_lqs, target)
         if self.criterion == 'l1':
-            loss = l1_loss(cleaned_lqs, target, self.reduction)
+            loss = l1_loss(cleaned_lqs, target, reduction=self.reduction)
         else:
-            loss = charbonnier_loss(cleaned_lqs, target, self.eps, self.reduction)
+            loss = charbonnier_loss(cleaned_lqs, target, reduction=self.reduction, eps=self.eps)
         return self.loss_weight * loss

@@ -1,9 +1,10 @@
 """VGG perceptual (and style) loss with MMagic's layer indexing and state-dict keys.
 
-Unlike MMagic 1.2.0, building the loss never downloads: the VGG weights come from
-``pretrained`` (a local path, an ``http(s)://`` URL or ``torchvision://vgg19``, read with
-MMEngine's checkpoint loaders) or, with ``pretrained=None``, stay randomly initialised
-(for tests and offline demos; the loss is then not a perceptual measure).
+The VGG weights come from ``pretrained`` (a local path, an ``http(s)://`` URL or
+``torchvision://vgg19``, read with MMEngine's checkpoint loaders by
+``PerceptualVGG.init_weights``) or, with ``pretrained=None``, stay randomly initialised
+(for tests and offline demos; the loss is then not a perceptual measure). MMagic 1.2.0
+downloads torchvision's ImageNet VGG whatever ``pretrained`` says.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -52,16 +53,30 @@ def load_vgg_features(features: nn.Sequential, pretrained: str) -> None:
     features.load_state_dict({k: wanted[k] for k in own})
 
 
+class VGGFeatures(nn.Module):
+    """The ``features`` part of a torchvision VGG (no classifier): what
+    :meth:`PerceptualVGG.init_weights` loads, with torchvision's ``features.*`` keys."""
+
+    def __init__(self, vgg_type: str) -> None:
+        super().__init__()
+        self.features = vgg_features(vgg_type)
+
+
 class PerceptualVGG(nn.Module):
     """VGG feature extractor returning the outputs of chosen ``vgg.features`` layers.
+
+    MMagic's arguments, layer names and state-dict keys. The weights are loaded by
+    :meth:`init_weights` (MMagic's hook: patch it to build without loading, as MMagic's
+    tests do); only ``vgg.features`` is built, never the 120M-parameter classifier.
 
     Args:
         layer_name_list (list[str]): Indices into ``vgg.features`` (MMagic's naming:
             ``'2'`` is conv1_2 before its ReLU in VGG19, ``'34'`` conv5_4).
         vgg_type (str): ``'vgg19'`` etc. Default: ``'vgg19'``.
         use_input_norm (bool): Normalise [0, 1] inputs with ImageNet statistics.
-        pretrained (str, optional): Where the weights come from; ``None`` keeps the
-            random initialisation.
+        pretrained (str, optional): Where the weights come from: a path, an
+            ``http(s)://`` URL or ``torchvision://<vgg_type>``; ``None`` keeps the
+            random initialisation (a warning is logged). Default: ``'torchvision://vgg19'``.
     """
 
     def __init__(self,
@@ -70,15 +85,20 @@ class PerceptualVGG(nn.Module):
                  use_input_norm: bool = True,
                  pretrained: Optional[str] = 'torchvision://vgg19') -> None:
         super().__init__()
+        if isinstance(pretrained, str) and pretrained.startswith('torchvision://') \
+                and pretrained[len('torchvision://'):] != vgg_type:
+            raise ValueError(f'pretrained={pretrained!r} does not hold the weights of '
+                             f'vgg_type={vgg_type!r}')
         self.layer_name_list = [str(k) for k in layer_name_list]
         self.use_input_norm = use_input_norm
-        features = vgg_features(vgg_type)
+        _vgg = VGGFeatures(vgg_type)
+        features = _vgg.features
         bad = [k for k in self.layer_name_list if not k.isdigit() or int(k) >= len(features)]
         if bad:
             raise ValueError(f'VGG layer names must be indices in [0, {len(features)}) of '
                              f'{vgg_type}.features, got {bad}')
         if pretrained is not None:
-            load_vgg_features(features, pretrained)
+            self.init_weights(_vgg, pretrained)
         else:
             print_log('PerceptualVGG: pretrained=None, VGG weights are random',
                       logger=MMLogger.get_current_instance(), level=30)
@@ -90,6 +110,17 @@ class PerceptualVGG(nn.Module):
         self.vgg_layers.requires_grad_(False)
         # channels-last: oneDNN's convs at 256x256 run 1.3-1.5x faster
         to_channels_last(self.vgg_layers)
+
+    def init_weights(self, model: nn.Module, pretrained: str) -> None:
+        """Loads the VGG weights ``pretrained`` into ``model`` (MMagic's hook).
+
+        Args:
+            model (nn.Module): The VGG to fill: a module with a ``features`` child
+                (:class:`VGGFeatures`, or a torchvision VGG).
+            pretrained (str): Path, URL or ``torchvision://<name>``; a checkpoint whose
+                (``state_dict``-unwrapped) keys start with ``features.``.
+        """
+        load_vgg_features(model.features, pretrained)
 
     def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Maps (N, 3, H, W) images in [0, 1] to ``{layer name: feature}``."""

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 from mmengine.logging import MMLogger
@@ -221,3 +222,66 @@ def test_video_compression_on_pyav18(real_frames, tmp_path):
                          timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.startswith('ok 18.')
+
+
+def _smooth_frames(n=3, h=40, w=56):
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:h, 0:w]
+    base = (127 + 100 * np.sin(x / 4.) * np.cos(y / 5.))[..., None] * np.array([1, 0.7, 0.4])
+    return [np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.float32)
+            for _ in range(n)]
+
+
+def test_jpeg_channel_order_and_color_type():
+    frames = _smooth_frames()
+
+    def jpeg(imgs, **kw):
+        return RandomJPEGCompression(dict(quality=[40, 40]), keys=['img'], **kw)(
+            dict(img=[f.copy() for f in imgs]))['img']
+
+    true_order = jpeg(frames)
+    assert all(o.shape == f.shape and o.dtype == np.float32 for o, f in zip(true_order, frames))
+    # bgr2rgb=False hands the frames to OpenCV unswapped: the true-order codec of the
+    # swapped frames, swapped back
+    swapped = jpeg([f[..., ::-1] for f in frames], bgr2rgb=True)
+    for o, s in zip(jpeg(frames, bgr2rgb=False), swapped):
+        np.testing.assert_array_equal(o, s[..., ::-1])
+    assert max(np.abs(a - b).max() for a, b in zip(jpeg(frames, bgr2rgb=False), true_order)) > 1
+    # grayscale: the luma plane, (H, W); a gray frame comes back as 3 equal channels
+    gray = jpeg(frames, color_type='grayscale')
+    luma = [cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2GRAY) for f in frames]
+    for g, y in zip(gray, luma):
+        assert g.shape == y.shape and np.abs(g - y).mean() < 3
+    color = jpeg([y[..., None] for y in luma])
+    for c, g in zip(color, jpeg([y[..., None] for y in luma], color_type='grayscale')):
+        assert c.shape == g.shape[:2] + (3, )
+        np.testing.assert_array_equal(c[..., 0], g)
+        np.testing.assert_array_equal(c[..., 1], g)
+    with pytest.raises(ValueError, match="'unchanged'"):
+        RandomJPEGCompression(dict(quality=[40, 40]), keys=['img'], color_type='unchanged')
+
+
+@pytest.mark.parametrize('kw', [dict(), dict(bgr2rgb=False), dict(color_type='grayscale'),
+                                dict(color_type='grayscale', bgr2rgb=False)])
+def test_jpeg_options_on_tensors(kw):
+    """The batched torch codec (GPU path) follows the same options as OpenCV's, to about a
+    level (its float DCT and rounding); gray output keeps a channel axis on tensors."""
+    import torch
+    frames = _smooth_frames()
+    t = RandomJPEGCompression(dict(quality=[40, 40]), keys=['img'], **kw)
+    other = RandomJPEGCompression(dict(quality=[40, 40]), keys=['img'],
+                                  **dict(kw, bgr2rgb=not kw.get('bgr2rgb', True)))
+    out = t(dict(img=[torch.from_numpy(f.transpose(2, 0, 1).copy()) for f in frames]))['img']
+    errors = {}
+    for name, ref in (('same', t), ('other', other)):
+        ref = [r[..., None] if r.ndim == 2 else r
+               for r in ref(dict(img=[f.copy() for f in frames]))['img']]
+        assert [tuple(o.permute(1, 2, 0).shape) for o in out] == [r.shape for r in ref]
+        errors[name] = np.array([np.abs(o.permute(1, 2, 0).numpy() - r).mean()
+                                 for o, r in zip(out, ref)])
+    assert errors['same'].mean() < 1.2 and errors['same'].max() < 1.5
+    assert np.all(errors['other'] > 2.5 * errors['same'])  # the option is followed
+    gray = [torch.from_numpy(f[..., :1].transpose(2, 0, 1).copy()) for f in frames]
+    if kw.get('color_type', 'color') == 'color':
+        out = t(dict(img=gray))['img']
+        assert all(o.shape[0] == 3 and torch.equal(o[0], o[2]) for o in out)

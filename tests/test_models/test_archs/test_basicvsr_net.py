@@ -220,7 +220,7 @@ def test_one_frame_and_x2(demo_frames):
 
 def test_bad_input():
     net = BasicVSRNet(8, 1)
-    for shape in [(2, 3, 64, 64), (1, 2, 2, 64, 64), (1, 2, 3, 20, 64)]:
+    for shape in [(2, 3, 64, 64), (1, 2, 2, 64, 64), (1, 2, 3, 0, 64), (1, 0, 3, 64, 64)]:
         with pytest.raises(ValueError, match=r'\(' + ', '.join(map(str, shape)) + r'\)'):
             net(torch.rand(shape))
     with pytest.raises(ValueError, match='upscale_factor'):

@@ -1,6 +1,7 @@
 """SPyNet against MMagic's, with the real pretrained SPyNet."""
 import pytest
 import torch
+import torch.nn.functional as F
 from mmagic.models.editors.basicvsr.basicvsr_net import SPyNet as MMagicSPyNet
 
 from mmrbvsr.models.archs import SPyNet
@@ -36,11 +37,30 @@ def test_pretrained_is_strict(tmp_path):
         SPyNet(pretrained=1)
 
 
-@pytest.mark.parametrize('shapes', [((1, 3, 64, 64), (1, 3, 64, 32)), ((2, 3, 16, 64),) * 2,
+@pytest.mark.parametrize('shapes', [((1, 3, 64, 64), (1, 3, 64, 32)), ((2, 3, 0, 64),) * 2,
                                     ((2, 4, 64, 64),) * 2])
 def test_bad_frames(shapes):
     with pytest.raises(ValueError, match=r'\(' + ', '.join(map(str, shapes[0])) + r'\)'):
         SPyNet()(torch.rand(shapes[0]), torch.rand(shapes[1]))
+
+
+@pytest.mark.parametrize('hw', [(16, 16), (8, 40), (1, 1)])
+def test_small_frames_are_upsized(hw):
+    """Below 32x32 the flow is computed on a copy upsized to 32 (as MMagic), then resized
+    back and rescaled: the flow of an upsized pair, by hand."""
+    torch.manual_seed(0)
+    net = SPyNet().eval()
+    ref, supp = torch.rand(2, 3, *hw), torch.rand(2, 3, *hw)
+    h_up, w_up = (-(-s // 32) * 32 for s in hw)
+    up = lambda x: F.interpolate(x, size=(h_up, w_up), mode='bilinear',  # noqa: E731
+                                 align_corners=False)
+    with torch.no_grad():
+        flow = net(ref, supp)
+        expected = F.interpolate(net.compute_flow(up(ref), up(supp)), size=hw, mode='bilinear',
+                                 align_corners=False)
+    expected = expected * torch.tensor([hw[1] / w_up, hw[0] / h_up]).view(1, 2, 1, 1)
+    assert flow.shape == (2, 2, *hw)
+    torch.testing.assert_close(flow, expected)
 
 
 def test_init_weights_keeps_pretrained(reds4_converted):
