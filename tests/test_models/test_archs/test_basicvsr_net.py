@@ -65,7 +65,7 @@ def test_chunked_reconstruction_matches_mmagic(reds4_converted, demo_frames, par
     ref = MMagicBasicVSRNet(8, 2, spynet_pretrained=str(reds4_converted[1]))
     ours = BasicVSRNet(8, 2, recon_pixels=pixels + 1, parallel_branches=parallel)
     ours.load_state_dict(ref.state_dict(), strict=True)
-    clips = torch.cat([demo_frames(7, 32, 48), demo_frames(7, 32, 48, top=300, left=500)])
+    clips = torch.cat([demo_frames(7, 32, 48), demo_frames(7, 32, 48, top=248, left=308)])
     outs = []
     for net in (ref, ours):
         outs.append(net(clips))
@@ -227,7 +227,7 @@ def test_bad_input():
         BasicVSRNet(8, 1, upscale_factor=8)
 
 
-def test_reds4_weights_match_mmagic_and_beat_bicubic(reds4_converted, shared_dir):
+def test_reds4_weights_match_mmagic_and_beat_bicubic(reds4_converted, media):
     """The released BasicVSR (30 blocks) on real video: x4 bicubic-downsampled bikes.mp4."""
     net_file, _ = reds4_converted
     ref, ours = MMagicBasicVSRNet(num_blocks=30).eval(), BasicVSRNet(num_blocks=30).eval()
@@ -235,7 +235,7 @@ def test_reds4_weights_match_mmagic_and_beat_bicubic(reds4_converted, shared_dir
     load_checkpoint(ours, str(net_file), strict=True)
 
     # 5 frames, a 160x384 crop (LR 40x96): small enough for 2 CPU cores
-    gt = read_video(shared_dir / 'data' / 'bikes.mp4', 5)[:, :, 40:200, 128:512]
+    gt = read_video(media('bikes.mp4'), 5)[:, :, 40:200, 128:512]
     lq = F.interpolate(gt, scale_factor=0.25, mode='bicubic', antialias=True).clamp(0, 1)
     assert lq.shape == (5, 3, 40, 96)
     with torch.no_grad():
