@@ -33,7 +33,8 @@ PACKAGE = 'mmrbvsr'
 # what mim reads from <package>/.mim/, taken from the repository root
 MIM_SOURCES = ('configs', 'tools', 'model-index.yml')
 # repository scripts that need the checkout (its .venv, tests, ../ paths): not shipped
-DEV_TOOLS = ('setup_env.sh', 'run_tests.sh', 'run_demo.sh', 'check_convergence.py')
+DEV_TOOLS = ('setup_env.sh', 'run_tests.sh', 'run_demo.sh', 'check_convergence.py',
+             'fetch_test_media.py')
 DEV_TOOL_PATHS = tuple(osp.join('tools', name) for name in DEV_TOOLS)
 IGNORED = ('__pycache__', )
 IGNORED_SUFFIXES = ('.pyc', )

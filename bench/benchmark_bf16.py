@@ -1,9 +1,10 @@
 """bf16 inference against MMagic's fp32 eager, with trained weights: speed and PSNR.
 
 No RealBasicVSR checkpoint can be had offline, so this runs the released BasicVSR
-(``../shared/weights/BasicVSR_REDS4.pth``: RealBasicVSR's propagation and upsampling,
-30 blocks, without the cleaning module) on real frames (crops of the official demo
-clip): MMagic 1.2.0's ``BasicVSRNet`` in fp32 eager (the baseline), ours in fp32, ours
+(``BasicVSR_REDS4.pth`` from the media cache, ``tools/fetch_test_media.py``, or
+``--weights``: RealBasicVSR's propagation and upsampling, 30 blocks, without the cleaning
+module) on real frames (centre crops of ``--data``, by default the demo-clip crops in
+``tests/data``): MMagic 1.2.0's ``BasicVSRNet`` in fp32 eager (the baseline), ours in fp32, ours
 under bf16 autocast, and ours under bf16 with MMagic's ``flow_warp`` (whose sampling
 grid takes the features' dtype) to show what fp32 warping coordinates are worth. It
 prints frames/s, the ratio to MMagic's, PSNR against MMagic's fp32 output, the
@@ -38,14 +39,16 @@ from PIL import Image
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from benchmark_inference import size  # noqa: E402
-from common import import_mmagic_models, machine, table, timeit  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[2] / 'shared'
+from common import DEMO_FRAMES, import_mmagic_models, machine, media, table, timeit  # noqa: E402
 
 
-def load_clip(frames: int, height: int, width: int) -> torch.Tensor:
-    """A centre crop (area-resized when larger than the frames) of the demo clip, in [0, 1]."""
-    files = sorted((SHARED / 'data' / 'realbasicvsr_demo_000').glob('*.png'))
+def load_clip(frames: int, height: int, width: int,
+              folder: Path = DEMO_FRAMES) -> torch.Tensor:
+    """A centre crop (area-resized when larger than the frames) of the frames in ``folder``
+    (looped), in [0, 1]."""
+    files = sorted(Path(folder).glob('*.png'))
+    if not files:
+        sys.exit(f'no PNG frames in {folder}')
     clip = np.stack([np.asarray(Image.open(files[i % len(files)]).convert('RGB'))
                      for i in range(frames)])
     clip = torch.from_numpy(clip).permute(0, 3, 1, 2).float() / 255.
@@ -72,7 +75,11 @@ def main() -> None:
     parser.add_argument('--frames', type=int, default=6)
     parser.add_argument('--size', type=size, default='180x320', help='LR HxW')
     parser.add_argument('--repeat', type=int, default=1, help='timed runs (median)')
-    parser.add_argument('--weights', default=str(SHARED / 'weights' / 'BasicVSR_REDS4.pth'))
+    parser.add_argument('--weights', default=None,
+                        help='BasicSR BasicVSR checkpoint (default: BasicVSR_REDS4.pth from '
+                        'the media cache, tools/fetch_test_media.py)')
+    parser.add_argument('--data', type=Path, default=DEMO_FRAMES,
+                        help='folder of PNG frames (default: the demo-clip crops in tests/data)')
     parser.add_argument('--net', choices=('basicvsr', 'realbasicvsr'), default='basicvsr')
     parser.add_argument('--spynet', default=None,
                         help='SPyNet checkpoint for --net realbasicvsr (default: taken '
@@ -97,11 +104,13 @@ def main() -> None:
         # MMagic's flow_warp, in the layout ours asks for
         return mmagic_flow_warp(x, flow, **kwargs).contiguous(memory_format=memory_format)
 
+    if args.net == 'basicvsr' or args.spynet is None:
+        args.weights = args.weights or media('BasicVSR_REDS4.pth')
     theirs, ours = build(args.net, args.weights, args.spynet)
     theirs.eval().to(device)
     ours.eval().to(device)
     graphs = ours.basicvsr if args.net == 'realbasicvsr' else ours
-    lqs = load_clip(args.frames, height, width).to(device)
+    lqs = load_clip(args.frames, height, width, args.data).to(device)
 
     def run(net, bf16=False, warp=None, cuda_graphs=True, parallel=None):
         graphs.cuda_graphs, graphs.parallel_branches = cuda_graphs, parallel

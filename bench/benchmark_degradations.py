@@ -2,8 +2,8 @@
 
 Both pipelines are built from the same ``degradations`` list of
 ``configs/_base_/realbasicvsr_pipeline.py`` (MMagic's gets the same ``params`` with
-MMagic's class names), run on the same GT clips (15 frames of
-``../shared/data/realbasicvsr_demo_000``, cropped 256x256, flipped) in one process
+MMagic's class names), run on the same GT clips (15 frames of ``--data``, by default the
+demo-clip crops in ``tests/data``, cropped 256x256, flipped) in one process
 pinned to ``--cores`` cores, with OpenCV, torch, BLAS and codec threads set to that
 number, and timed clip by clip, interleaved, so that load from other processes hits
 all pipelines alike. Three pipelines:
@@ -41,8 +41,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument('--clips', type=int, default=20, help='timed clips per pipeline')
     p.add_argument('--frames', type=int, default=15, help='frames loaded per clip (L/2)')
     p.add_argument('--crop', type=int, default=256, help='GT crop size')
-    p.add_argument('--data', default=os.path.join(root, '..', 'shared', 'data',
-                                                  'realbasicvsr_demo_000'))
+    p.add_argument('--data', default=os.path.join(root, 'tests', 'data', 'realbasicvsr_demo_000'),
+                   help='folder of PNG frames (default: the demo-clip crops in tests/data)')
     p.add_argument('--config', default=os.path.join(root, 'configs', '_base_',
                                                     'realbasicvsr_pipeline.py'))
     p.add_argument('--skip-mmagic', action='store_true', help='time only our pipelines')

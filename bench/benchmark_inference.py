@@ -4,10 +4,11 @@ Every configuration (frames x refinement threshold) runs MMagic's generator on t
 clip, ours on the whole clip and ours through ``VideoRestorer`` windows, each in a fresh
 subprocess so that its peak resident memory (``ru_maxrss``) is its own. Both generators
 hold the same random weights (MMagic's defaults: 64 channels, 20 + 20 blocks) and take the
-same real frames (the official demo clip, resized with an area filter); the whole-clip
-outputs must agree to ``--tol`` (max abs diff, 1e-4 by default). The runs of the two
-implementations are interleaved; the table gives medians (wall and process CPU seconds:
-the CPU time is less disturbed by other jobs on a shared machine).
+same real frames (``--data``, by default crops of the official demo clip in ``tests/data``,
+resized with an area filter); the whole-clip outputs must agree to ``--tol`` (max abs
+diff, 1e-4 by default). The runs of the two implementations are interleaved; the table
+gives medians (wall and process CPU seconds: the CPU time is less disturbed by other jobs
+on a shared machine).
 
 Examples:
     python bench/benchmark_inference.py --frames 10 --size 180x320 --refine-thres 255 1.5
@@ -33,9 +34,8 @@ from PIL import Image
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from common import machine, table  # noqa: E402
+from common import DEMO_FRAMES, machine, table  # noqa: E402
 
-DEMO = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'realbasicvsr_demo_000'
 IMPLS = ('mmagic', 'ours', 'restorer')
 
 
@@ -123,7 +123,8 @@ def main() -> None:
     parser.add_argument('--overlap', type=int, default=2, help='VideoRestorer overlap')
     parser.add_argument('--no-restorer', action='store_true')
     parser.add_argument('--tol', type=float, default=1e-4)
-    parser.add_argument('--data', type=Path, default=DEMO)
+    parser.add_argument('--data', type=Path, default=DEMO_FRAMES,
+                        help='folder of PNG frames (default: the demo-clip crops in tests/data)')
     parser.add_argument('--child', choices=IMPLS, dest='impl', help=argparse.SUPPRESS)
     parser.add_argument('--save', default='', help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -1,7 +1,8 @@
 """Training-step speed: MMagic 1.2.0's RealBasicVSR vs mmrbvsr's, side by side.
 
 Both models start from the same weights and take the same batch (real frames of
-../shared/data/realbasicvsr_demo_000: random GT crops and their bicubic x4 LR);
+``--data``, by default the demo-clip crops in tests/data: random GT crops, the frames
+looped, and their bicubic x4 LR);
 the first step's losses and updated generator weights are compared, then each
 model's step is timed, the two models' steps interleaved (median wall
 and process CPU seconds). Stage 1: pixel + cleaning loss. Stage 2 adds the U-Net
@@ -20,6 +21,7 @@ import argparse
 import os.path as osp
 import sys
 from functools import partial
+from pathlib import Path
 from unittest import mock
 
 import cv2
@@ -28,9 +30,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from common import import_mmagic_models, machine, measure, table  # noqa: E402
-
-SHARED = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '..', 'shared')
+from common import DEMO_FRAMES, import_mmagic_models, machine, measure, table  # noqa: E402
 
 
 def model_cfg(stage: int, prefix: str, mid: int, blocks: int) -> dict:
@@ -102,17 +102,22 @@ def optim_wrappers(model, amp_dtype=None):
     return OptimWrapperDict(**wrappers)
 
 
-def make_batch(frames: int, lr_size: int, seed: int = 0):
+def make_batch(frames: int, lr_size: int, seed: int = 0, folder: Path = DEMO_FRAMES):
     from mmagic.structures import DataSample
     rng = np.random.default_rng(seed)
-    folder = osp.join(SHARED, 'data', 'realbasicvsr_demo_000')
+    files = sorted(Path(folder).glob('*.png'))
+    if not files:
+        sys.exit(f'no PNG frames in {folder}')
     gt_size = lr_size * 4
-    first = cv2.imread(osp.join(folder, '00000000.png'))
+    first = cv2.imread(str(files[0]))
+    if min(first.shape[:2]) < gt_size:
+        sys.exit(f'--lr-size {lr_size}: the {gt_size}x{gt_size} GT crop does not fit the '
+                 f'{first.shape[0]}x{first.shape[1]} frames of {folder}')
     y = int(rng.integers(0, first.shape[0] - gt_size + 1))
     x = int(rng.integers(0, first.shape[1] - gt_size + 1))
     gts, lqs = [], []
     for i in range(frames):
-        img = cv2.imread(osp.join(folder, f'{i % 31:08d}.png'))[..., ::-1]
+        img = cv2.imread(str(files[i % len(files)]))[..., ::-1]
         gt = np.ascontiguousarray(img[y:y + gt_size, x:x + gt_size]).astype(np.float32)
         gts.append(gt)
         lqs.append(cv2.resize(gt, (lr_size, lr_size), interpolation=cv2.INTER_CUBIC))
@@ -133,6 +138,8 @@ def main() -> None:
     parser.add_argument('--amp-dtype', choices=('bfloat16', 'float16'), default=None,
                         help='train ours under autocast (MMagic stays fp32)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--data', type=Path, default=DEMO_FRAMES,
+                        help='folder of PNG frames (default: the demo-clip crops in tests/data)')
     parser.add_argument('--compare-branches', action='store_true',
                         help='also time ours with parallel_branches on and off')
     args = parser.parse_args()
@@ -142,7 +149,7 @@ def main() -> None:
     theirs, ours = build_models(args.stage, args.mid_channels, args.blocks)
     theirs.to(args.device)
     ours.to(args.device)
-    batch = make_batch(args.frames, args.lr_size)
+    batch = make_batch(args.frames, args.lr_size, folder=args.data)
     wrappers = {id(theirs): optim_wrappers(theirs),
                 id(ours): optim_wrappers(ours, args.amp_dtype)}
 

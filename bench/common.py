@@ -6,9 +6,31 @@ import platform
 import sys
 import time
 import types
+from pathlib import Path
 from typing import Callable, List, Sequence, Tuple
 
 import torch
+
+REPO = Path(__file__).resolve().parents[1]
+# the benchmarks' default frames: 15 real 288x356 crops of the RealBasicVSR demo clip
+# (tests/data/README.md); their --data takes any folder of frames instead
+DEMO_FRAMES = REPO / 'tests' / 'data' / 'realbasicvsr_demo_000'
+
+
+def media(name: str) -> str:
+    """The cached file ``name`` of ``tools/fetch_test_media.py`` (e.g. ``BasicVSR_REDS4.pth``).
+
+    Exits with the command that fetches it when it is missing.
+    """
+    spec = importlib.util.spec_from_file_location('fetch_test_media',
+                                                  REPO / 'tools' / 'fetch_test_media.py')
+    fetch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch)
+    path = fetch.media_dir() / name
+    if not path.is_file():
+        sys.exit(f'{name} is not in {path.parent}: fetch it with `{fetch.FETCH_COMMAND}` '
+                 '(or `bash tools/setup_env.sh`)')
+    return str(path)
 
 
 def cpu_name() -> str:

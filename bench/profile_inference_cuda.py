@@ -10,7 +10,12 @@ device and prints three tables:
 3. an eager call (no CUDA graphs, so each kernel is known by the op that launched
    it): GPU time by phase, launching op, its input shapes and kernel.
 
-    python bench/profile_inference_cuda.py --frames 30 --spynet ../shared/weights/spynet.pth
+    python bench/profile_inference_cuda.py --frames 30
+    python bench/profile_inference_cuda.py --frames 30 --spynet spynet.pth --data FRAMES_DIR
+
+The SPyNet comes from ``--spynet`` or else from BasicVSR_REDS4 (``--weights``, by default
+the media cache of ``tools/fetch_test_media.py``); the frames from ``--data`` (default:
+the demo-clip crops in ``tests/data``).
 """
 import argparse
 import os.path as osp
@@ -18,14 +23,15 @@ import sys
 import time
 from collections import defaultdict
 from contextlib import nullcontext
+from pathlib import Path
 
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from benchmark_bf16 import SHARED, build, load_clip  # noqa: E402
+from benchmark_bf16 import build, load_clip  # noqa: E402
 from benchmark_inference import size  # noqa: E402
-from common import machine, table  # noqa: E402
+from common import DEMO_FRAMES, machine, media, table  # noqa: E402
 
 PHASES = (('clean', None), ('compute_flow', 'basicvsr'), ('propagate_both', 'basicvsr'),
           ('propagate', 'basicvsr'), ('reconstruct', 'basicvsr'))
@@ -87,8 +93,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames', type=int, default=30)
     parser.add_argument('--size', type=size, default='180x320', help='LR HxW')
-    parser.add_argument('--weights', default=str(SHARED / 'weights' / 'BasicVSR_REDS4.pth'))
+    parser.add_argument('--weights', default=None,
+                        help='BasicVSR checkpoint whose SPyNet is used without --spynet '
+                        '(default: BasicVSR_REDS4.pth from the media cache)')
     parser.add_argument('--spynet', default=None)
+    parser.add_argument('--data', type=Path, default=DEMO_FRAMES, help='folder of PNG frames')
     parser.add_argument('--fp32', action='store_true', help='no bf16 autocast')
     parser.add_argument('--rows', type=int, default=30)
     parser.add_argument('--device', default='cuda', help='cpu: a smoke test of the script')
@@ -97,9 +106,11 @@ def main() -> None:
     from torch.profiler import ProfilerActivity, profile
 
     device = torch.device(args.device)
+    if args.spynet is None:
+        args.weights = args.weights or media('BasicVSR_REDS4.pth')
     _, ours = build('realbasicvsr', args.weights, args.spynet)
     ours.eval().to(device)
-    lqs = load_clip(args.frames, *args.size).to(device)
+    lqs = load_clip(args.frames, *args.size, args.data).to(device)
     timer = PhaseTimer(ours)
 
     def run(graphs=True):

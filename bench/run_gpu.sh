@@ -14,7 +14,8 @@ if [ -d .gpu/extra ] && ! python3 -c 'import cuda.bindings.driver' 2>/dev/null; 
   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/mmrbvsr_site \
     .gpu/extra/*.whl
 fi
-[ -e ../shared ] || ln -s "$PWD/.gpu/shared" ../shared
+# the weights gpu_carry.sh packed (the frames are the repository's tests/data)
+export MMRBVSR_CACHE=$PWD/.gpu/cache
 export PYTHONPATH=/tmp/mmrbvsr_site:$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv
 python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backends.cudnn.version(),
@@ -22,8 +23,7 @@ python3 -c "import torch; print('torch', torch.__version__, 'cudnn', torch.backe
 torch.backends.cuda.matmul.allow_tf32, 'cudnn.benchmark', torch.backends.cudnn.benchmark)"
 # a WITH_AV=1 kit carries BasicVSR's SPyNet alone, not the whole BasicVSR checkpoint
 spynet=()
-[ -e ../shared/weights/BasicVSR_REDS4.pth ] || \
-  spynet=(--spynet ../shared/weights/spynet_basicvsr_reds4.pth)
+[ -e .gpu/cache/media/BasicVSR_REDS4.pth ] || spynet=(--spynet .gpu/spynet_basicvsr_reds4.pth)
 run() {  # run NAME ARGS...: one step, its output kept in $out/NAME.log
   local name=$1; shift
   case " ${STEPS:-$name} " in *" $name "*) ;; *) return ;; esac

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from tests.conftest import REPO
+from tests.conftest import DEMO_FRAMES, REPO
 
 CONFIG = """
 default_scope = 'mmagic'
@@ -44,11 +44,11 @@ work_dir = '{work_dir}'
 
 
 @pytest.fixture
-def clip_root(tmp_path, shared_dir):
+def clip_root(tmp_path):
     clip = tmp_path / 'frames' / 'clip000'
     clip.mkdir(parents=True)
     for i in range(3):
-        src = shared_dir / 'data' / 'realbasicvsr_demo_000' / f'{i:08d}.png'
+        src = DEMO_FRAMES / f'{i:08d}.png'
         (clip / src.name).symlink_to(src)
     return tmp_path / 'frames'
 
@@ -69,8 +69,8 @@ def test_runner_builds_plugin_and_mmagic_types(tmp_path, clip_root):
     assert type(transforms[3]).__module__.startswith('mmrbvsr.datasets.transforms')
     assert type(transforms[0]).__module__.startswith('mmagic.datasets')
     sample = dataset[0]
-    # 2 loaded frames mirrored to 4, 360x640 RGB
-    assert tuple(sample['inputs'].shape) == (4, 3, 360, 640)
+    # 2 loaded frames mirrored to 4, 288x356 RGB
+    assert tuple(sample['inputs'].shape) == (4, 3, 288, 356)
     assert (sample['inputs'][0] == sample['inputs'][3]).all()
 
 

@@ -1,9 +1,11 @@
-"""Convergence check of stage 1 on real frames (../shared/data/realbasicvsr_demo_000).
+"""Convergence check of stage 1 on real frames (``--src``, by default the demo-clip crops).
 
-Trains the stage-1 config (shrunk: small generator, 128x128 GT crops, 8-frame clips) for a
-few hundred iterations from a fixed seed on clips cut from the first frames of the real demo
-clip, degraded on the fly by the paper's pipeline, and measures on held-out clips (later
-frames, other crops, degraded once with a fixed seed):
+Trains the stage-1 config (shrunk: small generator, 128x128 GT crops, 6-frame clips) for a
+few hundred iterations from a fixed seed on clips cut from the frames of ``--src`` (by
+default the 15 crops of the RealBasicVSR demo clip in ``tests/data``): 176x176 crops at the
+four corners of every frame but the last ``--frames // 2``, degraded on the fly by the
+paper's pipeline; and measures on held-out clips (the last ``--frames // 2`` frames, two
+other crops, degraded once with a fixed seed):
 
 * output L1: |generator output - GT| (0-1 scale), and
 * cleaning L1: |cleaned LR - area x4-downsampled GT|,
@@ -28,12 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 STAGE1 = REPO / 'configs/realbasicvsr/realbasicvsr_wogan-c64b20-2x30x8_8xb2-lr1e-4-300k_reds.py'
 
 
-def cut_clips(src: Path, out: Path, frames: range, crops, num_frames: int) -> None:
+def cut_clips(files: list, out: Path, frames: range, crops, num_frames: int) -> None:
     """Writes ``out/<clip>/%08d.png``: windows of ``num_frames`` frames, cropped (x, y, size)."""
     import cv2
-    files = sorted(src.glob('*.png'))
-    if len(files) < frames.stop:
-        raise FileNotFoundError(f'need {frames.stop} frames in {src}, found {len(files)}')
     clip = 0
     for start in range(frames.start, frames.stop - num_frames + 1, num_frames):
         for x, y, size in crops:
@@ -102,7 +101,9 @@ def evaluate(model, batches) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--src', default=str(REPO.parent / 'shared/data/realbasicvsr_demo_000'))
+    parser.add_argument('--src', default=str(REPO / 'tests/data/realbasicvsr_demo_000'),
+                        help='folder of PNG frames, at least 176x176 (default: the 15 '
+                        'demo-clip crops in tests/data)')
     parser.add_argument('--iters', type=int, default=300)
     parser.add_argument('--lr', type=float, default=1e-4, help='the paper: 1e-4')
     parser.add_argument('--batch-size', type=int, default=2)
@@ -131,13 +132,21 @@ def main() -> int:
     DefaultScope.get_instance('check_convergence', scope_name='mmagic')
     set_random_seed(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        root, src, size = Path(tmp), Path(args.src), 176
-        # training clips: frames 0-23, four crops; held out: frames 24-31, two other crops
-        cut_clips(src, root / 'train', range(0, 24), [(0, 0, size), (200, 60, size),
-                                                        (400, 150, size), (460, 0, size)],
-                  args.frames // 2)
-        cut_clips(src, root / 'held_out', range(24, 31), [(100, 180, size), (300, 10, size)],
-                  args.frames // 2)
+        root, size, window = Path(tmp), 176, args.frames // 2
+        files = sorted(Path(args.src).glob('*.png'))
+        if len(files) < 2 * window:
+            parser.error(f'--src {args.src}: needs {2 * window} frames, found {len(files)}')
+        import cv2
+        h, w = cv2.imread(str(files[0])).shape[:2]
+        if min(h, w) < size:
+            parser.error(f'--src {args.src}: frames of {h}x{w}, smaller than {size}x{size}')
+        # training clips: all but the last window, four corner crops; held out: the last
+        # window, a centre crop and one between it and the top-left corner
+        x, y = w - size, h - size
+        cut_clips(files, root / 'train', range(0, len(files) - window),
+                  [(0, 0, size), (x, 0, size), (0, y, size), (x, y, size)], window)
+        cut_clips(files, root / 'held_out', range(len(files) - window, len(files)),
+                  [(x // 2, y // 2, size), (x // 4, y // 4, size)], window)
         cfg, held_out_cfg = build(args, root)
         held_out = DATASETS.build(held_out_cfg)
         eval_batches = [pseudo_collate([held_out[i]]) for i in range(len(held_out))]

@@ -2,7 +2,8 @@
 
 Examples:
     # BasicSR's BasicVSR (key 'params') -> BasicVSRNet(num_blocks=30) weights + a SPyNet
-    python tools/convert_checkpoint.py ../shared/weights/BasicVSR_REDS4.pth \
+    # (tools/fetch_test_media.py puts BasicVSR_REDS4.pth in ~/.cache/mmrbvsr/media)
+    python tools/convert_checkpoint.py ~/.cache/mmrbvsr/media/BasicVSR_REDS4.pth \
         --out work_dirs/basicvsr_reds4.pth --spynet-out work_dirs/spynet.pth
     # the (EMA) generator of an MMagic / mmedit RealBasicVSR checkpoint
     python tools/convert_checkpoint.py realbasicvsr_x4.pth --out realbasicvsr_net.pth

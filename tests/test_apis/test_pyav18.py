@@ -33,8 +33,8 @@ CODE = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not (AV18 / 'av').is_dir(), reason=f'PyAV 18 not installed in {AV18}')
-def test_restore_video_on_pyav18(shared_dir, tmp_path):
-    src = shared_dir / 'data' / 'dove_demo' / '007.mp4'
+def test_restore_video_on_pyav18(media, tmp_path):
+    src = media('carphone_distorted.mp4')
     dst = tmp_path / 'out.mp4'
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(AV18), str(REPO)]))
     res = subprocess.run([sys.executable, '-c', CODE, str(src), str(dst)], env=env,

@@ -15,15 +15,17 @@ from mmrbvsr.apis.video_io import (
 from .conftest import random_frames, write_video
 
 
-@pytest.mark.parametrize('name, frames, size', [
-    ('dove_demo/002.mp4', 32, (180, 318)), ('carphone/carphone_distorted.mp4', 120, (144, 176))])
-def test_video_source(shared_dir, name, frames, size):
-    source = open_source(shared_dir / 'data' / name)
+@pytest.mark.parametrize('name, frames, size, fps, audio', [
+    ('carphone_distorted.mp4', 120, (144, 176), Fraction(30000, 1001), False),
+    ('bikes.mp4', 250, (272, 640), Fraction(25), False),
+    ('bigbuckbunny.mp4', 132, (720, 1280), Fraction(25), True)])
+def test_video_source(media, name, frames, size, fps, audio):
+    source = open_source(media(name))
     decoded = list(source)
     assert source.num_frames == len(decoded) == frames
     assert all(f.shape == size + (3,) and f.dtype == np.uint8 for f in decoded)
-    assert source.fps == (Fraction(16) if 'dove' in name else Fraction(30000, 1001))
-    assert source.audio_path is None
+    assert source.fps == fps
+    assert source.audio_path == (str(media(name)) if audio else None)
 
 
 def test_folder_and_glob_sources(tmp_path):
@@ -38,8 +40,8 @@ def test_folder_and_glob_sources(tmp_path):
             np.testing.assert_array_equal(a, b)
 
 
-def test_unreadable_inputs(tmp_path, shared_dir):
-    data = (shared_dir / 'data/dove_demo/001.mp4').read_bytes()
+def test_unreadable_inputs(tmp_path, media):
+    data = media('bikes.mp4').read_bytes()
     (tmp_path / 'half.mp4').write_bytes(data[:len(data) // 2])
     # seeded: some random byte strings probe as an audio-only format ('has no video
     # stream', also a clear error), which made os.urandom flaky here
@@ -55,8 +57,8 @@ def test_unreadable_inputs(tmp_path, shared_dir):
         open_source(tmp_path / 'frames')
 
 
-def test_corrupt_middle_and_truncated_tail(tmp_path, shared_dir):
-    data = bytearray((shared_dir / 'data/dove_demo/001.mp4').read_bytes())
+def test_corrupt_middle_and_truncated_tail(tmp_path, media):
+    data = bytearray(media('bikes.mp4').read_bytes())
     middle = len(data) // 2
     data[middle:middle + 4000] = np.random.default_rng(0).integers(0, 256, 4000, np.uint8).tobytes()
     (tmp_path / 'corrupt.mp4').write_bytes(bytes(data))

@@ -29,8 +29,8 @@ def load_tool():
     return module
 
 
-def test_reds4_conversion(shared_dir, reds4_converted):
-    source = torch.load(shared_dir / 'weights' / 'BasicVSR_REDS4.pth')['params']
+def test_reds4_conversion(reds4_weights, reds4_converted):
+    source = torch.load(reds4_weights)['params']
     result = convert_basicvsr_state_dict(source)
     assert (result.layout, result.prefix, result.architecture) == ('basicsr', '', 'BasicVSRNet')
     assert (result.mid_channels, result.num_blocks, result.upscale_factor) == (64, 30, 4)
@@ -110,9 +110,9 @@ def test_containers_and_bad_files(tmp_path):
     assert result.upscale_factor == 2 and 'bare state dict' in report[0]
 
 
-def test_tool(reds4_converted, shared_dir, tmp_path, capsys):
+def test_tool(reds4_weights, reds4_converted, tmp_path, capsys):
     tool = load_tool()
-    tool.main([str(shared_dir / 'weights' / 'BasicVSR_REDS4.pth'), '--spynet-out',
+    tool.main([str(reds4_weights), '--spynet-out',
                str(tmp_path / 'spynet.pth'), '--strict'])
     out = capsys.readouterr().out
     assert "state dict under key 'params'" in out and 'basicsr layout' in out

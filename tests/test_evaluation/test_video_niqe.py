@@ -4,13 +4,13 @@ import pytest
 import torch
 
 from mmrbvsr.evaluation import VIDEOLQ_FRAMES, VideoNIQE
+from tests.conftest import DEMO_FRAMES
 
 
 @pytest.fixture(scope='module')
-def images(shared_dir):
+def images():
     """Four different 192x192 BGR crops of real frames, as (3, h, w) float tensors."""
-    folder = shared_dir / 'data/realbasicvsr_demo_000'
-    paths = sorted(folder.glob('*.png'))[:2]
+    paths = sorted(DEMO_FRAMES.glob('*.png'))[:2]
     crops = []
     for path in paths:
         image = cv2.imread(str(path))

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from tests.conftest import DEMO_FRAMES
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs/realbasicvsr/realbasicvsr_videolq_test.py'
 TINY = ['model.generator.mid_channels=4', 'model.generator.num_propagation_blocks=1',
@@ -25,9 +27,9 @@ def test_config_builds_generator_only_model():
 
 
 @pytest.fixture
-def videolq_like(tmp_path, shared_dir):
+def videolq_like(tmp_path):
     """Two clips of 4 real frames (demo_000, area-resized to 96x96) as <root>/<clip>/%08d.png."""
-    frames = sorted((shared_dir / 'data/realbasicvsr_demo_000').glob('*.png'))[:8]
+    frames = sorted(DEMO_FRAMES.glob('*.png'))[:8]
     for c, clip in enumerate(('000', '001')):
         (tmp_path / 'VideoLQ' / clip).mkdir(parents=True)
         for i, path in enumerate(frames[4 * c:4 * c + 4]):

@@ -202,7 +202,13 @@ def test_bad_configs_raise():
 
 
 def test_one_step_matches_mmagic(monkeypatch):
-    """Same weights, data and optimizers: MMagic's RealBasicVSR and ours agree."""
+    """Same weights, data and optimizers: ours in float32 against MMagic's step in float64.
+
+    MMagic's float32 step is no reference: with oneDNN's AVX2 kernels its weights land
+    0.84 of a tolerance of 1e-4 * |w| + 1e-6 from ours (0.39 with AVX-512). Against the
+    float64 step both float32 steps move each weight tensor to within 1e-3 of its largest
+    update; ours is held to 5e-3 of it (plus 2 ulp of the weight).
+    """
     import torchvision.models.vgg as tv_vgg
     orig = tv_vgg.vgg19
     monkeypatch.setattr(tv_vgg, 'vgg19', lambda pretrained=False, **kw: orig(weights=None))
@@ -216,17 +222,28 @@ def test_one_step_matches_mmagic(monkeypatch):
     ours.load_state_dict(theirs.state_dict())
     before = {k: v.clone() for k, v in ours.state_dict().items()}
     batch = make_batch()
+    batch64 = copy.deepcopy(batch)
+    batch64['inputs'] = [x.double() for x in batch64['inputs']]
+    for sample in batch64['data_samples']:
+        sample.gt_img, sample.gt_unsharp = sample.gt_img.double(), sample.gt_unsharp.double()
+    theirs.double()
     # SGD: weight changes are proportional to the gradients (Adam's first step is
     # lr * sign(grad), which float noise flips where a gradient is ~0)
     sgd = dict(lr_g=0.1, lr_d=0.1, optim=torch.optim.SGD)
     log_o = ours.train_step(copy.deepcopy(batch), optim_for(ours, **sgd))
-    log_t = theirs.train_step(copy.deepcopy(batch), optim_for(theirs, **sgd))
+    log_t = theirs.train_step(batch64, optim_for(theirs, **sgd))
     assert set(log_o) == set(log_t)
     for k in log_t:
-        torch.testing.assert_close(log_o[k], log_t[k], rtol=1e-5, atol=1e-6)
-    sd_t, sd_0 = theirs.state_dict(), before
+        torch.testing.assert_close(log_o[k].double(), log_t[k].double(), rtol=1e-5, atol=1e-6)
+    sd_t = theirs.state_dict()
     moved = 0
     for k, v in ours.state_dict().items():
-        torch.testing.assert_close(v, sd_t[k], rtol=1e-4, atol=1e-6)
-        moved += not torch.equal(v, sd_0[k])
+        if not v.is_floating_point():
+            assert torch.equal(v, sd_t[k]), k
+            continue
+        assert sd_t[k].dtype == torch.float64, k
+        update = sd_t[k] - before[k].double()
+        tol = 5e-3 * update.abs().max() + 2 ** -22 * sd_t[k].abs()
+        assert ((v.double() - sd_t[k]).abs() <= tol).all(), k
+        moved += not torch.equal(v, before[k])
     assert moved > 10  # generator and discriminator weights were updated

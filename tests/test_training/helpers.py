@@ -7,6 +7,7 @@ import cv2
 from mmengine.config import Config
 
 from mmrbvsr.datasets.demo import resize_pipeline
+from tests.conftest import DEMO_FRAMES
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs' / 'realbasicvsr'
@@ -15,9 +16,9 @@ STAGE2 = CONFIGS / 'realbasicvsr_c64b20-1x30x8_8xb1-lr5e-5-150k_reds.py'
 GT_SIZE = 128  # LQ 32x32: the generator's smallest input
 
 
-def make_clips(root: Path, shared: Path, num_clips: int = 2, num_frames: int = 4) -> Path:
+def make_clips(root: Path, num_clips: int = 2, num_frames: int = 4) -> Path:
     """Writes ``root/train/<clip>/%08d.png`` from the real demo clip (256x144 frames)."""
-    src = sorted((shared / 'data' / 'realbasicvsr_demo_000').glob('*.png'))
+    src = sorted(DEMO_FRAMES.glob('*.png'))
     for c in range(num_clips):
         out = root / 'train' / f'{c:03d}'
         out.mkdir(parents=True, exist_ok=True)

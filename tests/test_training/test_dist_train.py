@@ -31,8 +31,8 @@ def deterministic_pipeline():
     ]
 
 
-def test_two_gloo_processes_match_one_process(tmp_path, shared_dir):
-    data = make_clips(tmp_path / 'data', shared_dir, num_clips=4, num_frames=3)
+def test_two_gloo_processes_match_one_process(tmp_path):
+    data = make_clips(tmp_path / 'data', num_clips=4, num_frames=3)
     kw = dict(iters=ITERS, num_input_frames=3, seed=0)
 
     single = tiny_config(1, data, tmp_path / 'single', batch_size=2, **kw)

@@ -23,8 +23,8 @@ def _state(path):
 
 # the pipelines keep their libx264 clips: reproducible since ``compression.zeroed_heap``
 @pytest.mark.parametrize('stage', [1, 2])
-def test_killed_then_resumed_run_matches_uninterrupted_run(tmp_path, shared_dir, stage):
-    data = make_clips(tmp_path / 'data', shared_dir, num_clips=3)
+def test_killed_then_resumed_run_matches_uninterrupted_run(tmp_path, stage):
+    data = make_clips(tmp_path / 'data', num_clips=3)
     kw = dict(iters=4, checkpoint_interval=2, seed=42, deterministic=True)
     cfg = tiny_config(stage, data, tmp_path / 'unused', **kw)
     cfg.dump(tmp_path / 'full.py')

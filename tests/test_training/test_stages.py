@@ -7,8 +7,8 @@ from .helpers import make_clips, tiny_config
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory, shared_dir):
-    return make_clips(tmp_path_factory.mktemp('reds'), shared_dir)
+def data_root(tmp_path_factory):
+    return make_clips(tmp_path_factory.mktemp('reds'))
 
 
 def _snapshot(module):

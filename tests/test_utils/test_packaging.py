@@ -24,7 +24,8 @@ _SKIP = shutil.ignore_patterns('.venv', '.git', 'work_dirs', '.mim', '__pycache_
                                '.pytest_cache', '.ruff_cache')
 # build outputs, caches and data sets at the top of a developer's checkout
 TOP_LEVEL_SKIP = {'build', 'dist', 'data', '.whl', '.cache', '.gpu'}
-DEV_TOOLS = {'setup_env.sh', 'run_tests.sh', 'run_demo.sh', 'check_convergence.py'}
+DEV_TOOLS = {'setup_env.sh', 'run_tests.sh', 'run_demo.sh', 'check_convergence.py',
+             'fetch_test_media.py'}
 DEMO_CONFIG = 'realbasicvsr_demo_stage1.py'
 MODEL_NAMES = ('realbasicvsr_c64b20-1x30x8_8xb1-lr5e-5-150k_reds',
                'realbasicvsr_wogan-c64b20-2x30x8_8xb2-lr1e-4-300k_reds')

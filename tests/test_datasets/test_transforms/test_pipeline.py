@@ -8,6 +8,8 @@ from mmengine import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
+from tests.conftest import DATA
+
 REPO = Path(__file__).resolve().parents[3]
 CONFIG = REPO / 'configs' / '_base_' / 'realbasicvsr_pipeline.py'
 
@@ -18,16 +20,15 @@ def cfg():
     return Config.fromfile(str(CONFIG))
 
 
-def run(cfg, name, shared_dir, seed, sample_idx=0):
+def run(cfg, name, seed, sample_idx=0):
     pipeline = copy.deepcopy(cfg[name])
     for t in pipeline:  # the GPU pipeline's tensor ops, on the CPU
         if t['type'] == 'mmrbvsr.FramesToTensor':
             t['device'] = 'cpu'
     assert pipeline[0]['type'] == 'mmrbvsr.SetRandomGenerator'
     pipeline[0]['seed'] = seed
-    results = dict(key='realbasicvsr_demo_000', sequence_length=31, num_input_frames=15,
-                   img_path=str(shared_dir / 'data'), gt_path=str(shared_dir / 'data'),
-                   sample_idx=sample_idx)
+    results = dict(key='realbasicvsr_demo_000', sequence_length=15, num_input_frames=15,
+                   img_path=str(DATA), gt_path=str(DATA), sample_idx=sample_idx)
     return Compose(pipeline)(results)
 
 
@@ -62,8 +63,8 @@ def test_inherit_and_dump(tmp_path):
 
 @pytest.mark.parametrize('name',
                          ['train_pipeline', 'train_pipeline_mirror_after', 'train_pipeline_gpu'])
-def test_whole_pipeline_on_real_frames(cfg, name, shared_dir):
-    out = run(cfg, name, shared_dir, seed=0)
+def test_whole_pipeline_on_real_frames(cfg, name):
+    out = run(cfg, name, seed=0)
     inputs, sample = out['inputs'], out['data_samples']
     assert inputs.shape == (30, 3, 64, 64) and inputs.dtype == torch.float32
     assert 0 <= inputs.min() and inputs.max() <= 255 and inputs.std() > 5
@@ -84,13 +85,13 @@ def test_whole_pipeline_on_real_frames(cfg, name, shared_dir):
 
 @pytest.mark.parametrize('name',
                          ['train_pipeline', 'train_pipeline_mirror_after', 'train_pipeline_gpu'])
-def test_same_seed_same_clip_different_seed_differs(cfg, name, shared_dir):
+def test_same_seed_same_clip_different_seed_differs(cfg, name):
     # without ``compression.zeroed_heap`` (libx264 reads unwritten heap memory) seeds 0, 2
     # and 3 of train_pipeline and seed 0 of the mirror-after one gave two different clips
     clips = []
     for seed in range(4):
-        a = run(cfg, name, shared_dir, seed=seed)
-        b = run(cfg, name, shared_dir, seed=seed)
+        a = run(cfg, name, seed=seed)
+        b = run(cfg, name, seed=seed)
         assert torch.equal(a['inputs'], b['inputs']), seed
         assert torch.equal(a['data_samples'].gt_img, b['data_samples'].gt_img)
         assert torch.equal(a['data_samples'].gt_unsharp, b['data_samples'].gt_unsharp)
@@ -101,27 +102,27 @@ def test_same_seed_same_clip_different_seed_differs(cfg, name, shared_dir):
 class _Clips(torch.utils.data.Dataset):
     """The GPU pipeline (on the CPU) over the demo clip, as a dataloader worker runs it."""
 
-    def __init__(self, pipeline, shared_dir):
+    def __init__(self, pipeline):
         self.pipeline = Compose(pipeline)
-        self.data = str(shared_dir / 'data')
+        self.data = str(DATA)
 
     def __len__(self):
         return 2
 
     def __getitem__(self, idx):
-        return self.pipeline(dict(key='realbasicvsr_demo_000', sequence_length=31,
+        return self.pipeline(dict(key='realbasicvsr_demo_000', sequence_length=15,
                                   num_input_frames=15, img_path=self.data, gt_path=self.data,
                                   sample_idx=idx))
 
 
-def test_gpu_pipeline_in_spawned_workers(cfg, shared_dir):
+def test_gpu_pipeline_in_spawned_workers(cfg):
     # CUDA needs spawned (not forked) workers: the pipeline must pickle and run there
     from mmengine.dataset import pseudo_collate
     pipeline = copy.deepcopy(cfg.train_pipeline_gpu)
     for t in pipeline:
         if t['type'] == 'mmrbvsr.FramesToTensor':
             t['device'] = 'cpu'
-    loader = torch.utils.data.DataLoader(_Clips(pipeline, shared_dir), batch_size=2,
+    loader = torch.utils.data.DataLoader(_Clips(pipeline), batch_size=2,
                                          num_workers=1, multiprocessing_context='spawn',
                                          collate_fn=pseudo_collate)
     batch = next(iter(loader))

@@ -8,31 +8,31 @@ import torch
 from PIL import Image
 
 from mmrbvsr.checkpoint import convert_checkpoint
+from tests.conftest import DEMO_FRAMES
 
 
-def demo_clip(shared: Path, num_frames: int, height: int, width: int, top: int = 100,
-              left: int = 200, start: int = 0) -> torch.Tensor:
+def demo_clip(num_frames: int, height: int, width: int, top: int = 48, left: int = 8,
+              start: int = 0) -> torch.Tensor:
     """A ``(1, t, 3, h, w)`` crop of the official demo clip (real night footage), in [0, 1]."""
-    files = sorted((shared / 'data' / 'realbasicvsr_demo_000').glob('*.png'))
+    files = sorted(DEMO_FRAMES.glob('*.png'))[start:start + num_frames]
+    assert len(files) == num_frames, f'{DEMO_FRAMES} has no frames {start}..{start + num_frames}'
     frames = [np.asarray(Image.open(f).convert('RGB'))[top:top + height, left:left + width]
-              for f in files[start:start + num_frames]]
+              for f in files]
+    assert frames[0].shape == (height, width, 3), f'{height}x{width} at ({top}, {left}) too big'
     clip = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.
     return clip.unsqueeze(0).contiguous()
 
 
 @pytest.fixture(scope='session')
-def demo_frames(shared_dir):
+def demo_frames():
     """``demo_frames(t, h, w, **crop)`` -> a real clip ``(1, t, 3, h, w)``."""
-    def make(num_frames: int, height: int, width: int, **kwargs) -> torch.Tensor:
-        return demo_clip(shared_dir, num_frames, height, width, **kwargs)
-    return make
+    return demo_clip
 
 
 @pytest.fixture(scope='session')
-def reds4_converted(shared_dir, tmp_path_factory) -> Tuple[Path, Path]:
+def reds4_converted(reds4_weights, tmp_path_factory) -> Tuple[Path, Path]:
     """``BasicVSR_REDS4.pth`` converted to our layout: (BasicVSRNet file, SPyNet file)."""
     out = tmp_path_factory.mktemp('reds4')
     net, spynet = out / 'basicvsr_reds4.pth', out / 'spynet.pth'
-    convert_checkpoint(str(shared_dir / 'weights' / 'BasicVSR_REDS4.pth'), str(net), str(spynet),
-                       strict=True)
+    convert_checkpoint(str(reds4_weights), str(net), str(spynet), strict=True)
     return net, spynet

@@ -15,6 +15,9 @@ def test_keys_match_mmagic():
 
 @pytest.mark.parametrize('size', [(64, 96), (40, 72)])
 def test_pretrained_flow_matches_mmagic(reds4_converted, demo_frames, size):
+    """Ours in float32 against MMagic's SPyNet in float64: six pyramid levels of float32
+    convs leave both float32 flows ~7e-6 (3e-6 of the largest flow) off the float64 one,
+    too close to a fixed 1e-5 between the two float32 runs on every CPU."""
     spynet_file = str(reds4_converted[1])
     ref, ours = MMagicSPyNet(spynet_file).eval(), SPyNet(spynet_file).eval()
     for key, value in ref.state_dict().items():
@@ -22,9 +25,9 @@ def test_pretrained_flow_matches_mmagic(reds4_converted, demo_frames, size):
     clip = demo_frames(3, *size)[0]
     with torch.no_grad():
         flow = ours(clip[:-1], clip[1:])
-        ref_flow = ref(clip[:-1], clip[1:])
-    assert flow.shape == (2, 2, *size)
-    assert (flow - ref_flow).abs().max() <= 1e-5
+        ref_flow = ref.double()(clip[:-1].double(), clip[1:].double())
+    assert flow.shape == (2, 2, *size) and flow.dtype == torch.float32
+    assert (flow.double() - ref_flow).abs().max() <= 2e-5 * ref_flow.abs().max()
     assert flow.abs().mean() > 0.05  # a real flow: the camera and cars move
 
 
