@@ -1,0 +1,1 @@
+from tests.test_apis.conftest import tiny_checkpoint, tiny_config  # noqa: F401
