@@ -10,6 +10,7 @@ SIGINT (Ctrl-C), SIGTERM and SIGHUP print one line and exit with 130, 143 and 12
 temporary output is removed and an existing output is left as it was.
 """
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -218,8 +219,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         except Interrupted as e:
             if job is not None and job.sink.committed:
                 state = 'was complete and is in place'
-            else:
-                state = 'left as it was' if job is not None and job.existed else 'not written'
+            else:  # the temporary output is gone; what is there was there before
+                state = 'left as it was' if os.path.lexists(args.output) else 'not written'
             _print(f'interrupted by {e.signame}: {args.output!r} {state}')
             return e.exit_code
         except (VideoIOError, ValueError, OSError) as e:

@@ -16,6 +16,7 @@ import sys
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -39,9 +40,14 @@ def frames(num: int, size: int = 32, seed: int = 0):
 
 @pytest.fixture(scope='module')
 def long_clip(tmp_path_factory) -> Path:
-    """300 frames with audio: far more than a run gets through before it is signalled."""
-    return write_video(tmp_path_factory.mktemp('long') / 'long.mp4', frames(300),
-                       fps=Fraction(25), audio_seconds=12)
+    """300 frames with audio: far more than a run gets through before it is signalled.
+
+    Noise: the restored frames compress badly, so the first window fills the muxer's buffer.
+    """
+    rng = np.random.default_rng(0)
+    noise = [rng.integers(0, 256, (32, 32, 3), np.uint8) for _ in range(300)]
+    return write_video(tmp_path_factory.mktemp('long') / 'long.mp4', noise, fps=Fraction(25),
+                       audio_seconds=12)
 
 
 @pytest.fixture(scope='module')
@@ -68,14 +74,26 @@ def start_restore(args, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+def mid_write(folder: Path) -> Optional[Path]:
+    """The run's temporary output once it holds restored frames, else None.
+
+    A video's temporary file first holds the trial frame encoded before the model loads (a
+    black frame, a few hundred bytes) and grows by the muxer's 32 KB buffer; 16 KB are frames.
+    """
+    for path in folder.iterdir():
+        if '.partial-' in path.name and (path.is_file() and path.stat().st_size > 16384 or
+                                         path.is_dir() and any(path.iterdir())):
+            return path
+    return None
+
+
 def wait_mid_write(proc: subprocess.Popen, folder: Path, timeout: float = 240) -> Path:
     """Waits until the run has written frames into its temporary output; returns that path."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        partial = [p for p in folder.iterdir() if '.partial-' in p.name]
-        if partial and (partial[0].is_file() and partial[0].stat().st_size > 0 or
-                        partial[0].is_dir() and any(partial[0].iterdir())):
-            return partial[0]
+        partial = mid_write(folder)
+        if partial is not None:
+            return partial
         if proc.poll() is not None:
             pytest.fail(f'the run ended before writing: {proc.communicate()}')
         time.sleep(0.01)
@@ -94,13 +112,18 @@ def restore_args(tiny_config, tiny_checkpoint, src, out, *extra):
         [tiny_config, tiny_checkpoint, src, out, '--window', '4', '--overlap', '1', *extra]
 
 
-@pytest.mark.parametrize('signum, output, existing', [
+SIGNAL_CASES = [  # signal, output, whether an output exists (replaced with --overwrite)
     (signal.SIGTERM, 'out.mp4', True),
-    (signal.SIGHUP, 'frames_out', True),
-    (signal.SIGINT, 'out.mp4', False),
-])
-def test_signal_mid_write_leaves_the_folder_as_it_was(signum, output, existing, long_clip,
-                                                      tiny_config, tiny_checkpoint, tmp_path):
+    (signal.SIGTERM, 'frames_out', True),
+    (signal.SIGHUP, 'out.mov', True),
+    (signal.SIGINT, 'out.mp4', False),  # with the progress line on
+]
+
+
+@pytest.mark.parametrize('case', SIGNAL_CASES, ids=lambda c: f'{c[0].name}-{c[1]}')
+def test_signal_mid_write_leaves_the_folder_as_it_was(case, long_clip, tiny_config,
+                                                      tiny_checkpoint, tmp_path):
+    signum, output, existing = case
     src = tmp_path / 'in.mp4'
     src.write_bytes(long_clip.read_bytes())
     out = tmp_path / output
@@ -110,17 +133,15 @@ def test_signal_mid_write_leaves_the_folder_as_it_was(signum, output, existing, 
         out.mkdir()
         (out / 'previous.png').write_bytes(b'previous result')
     before = snapshot(tmp_path)
-    # SIGINT with the progress line on: the message must still be a line of its own
     extra = ['--overwrite'] + ([] if signum == signal.SIGINT else ['--no-progress'])
     proc = start_restore(restore_args(tiny_config, tiny_checkpoint, src, out, *extra))
     wait_mid_write(proc, tmp_path)
     proc.send_signal(signum)
-    stdout, stderr = proc.communicate(timeout=120)
+    _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signum, stderr
     assert 'Traceback' not in stderr and 'KeyboardInterrupt' not in stderr
     state = 'left as it was' if existing else 'not written'
-    name = signal.Signals(signum).name
-    assert f'interrupted by {name}: {str(out)!r} {state}' in stderr.splitlines()
+    assert f'interrupted by {signum.name}: {str(out)!r} {state}' in stderr.splitlines()
     assert snapshot(tmp_path) == before
 
 
@@ -457,3 +478,22 @@ def test_training_names_an_unreadable_frame_or_skips_it_when_asked(tmp_path):
     assert f"skipped an unreadable sample: cannot read frame {str(bad)!r} (clip '001', " \
         'sample 1)' in log
     assert '1 sample(s) skipped by this process so far' in log
+
+
+def test_demo_config_on_frames_smaller_than_its_crop(tmp_path):
+    """Demo data of 96x96 (not from the tool, which refuses it): a clear error, both sizes."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from mmrbvsr.datasets.demo import prepare_demo_data
+    from mmrbvsr.datasets.transforms import FrameTooSmallError
+    from mmrbvsr.registry import DATASETS
+    prepare_demo_data(str(tmp_path), clips_per_image=1, num_frames=3, size=96, num_val_frames=2)
+    cfg = Config.fromfile(str(REPO / 'configs' / 'realbasicvsr' / 'demo' /
+                              'realbasicvsr_demo_stage1.py'))
+    cfg.train_dataloader.dataset.data_root = str(tmp_path)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        data = DATASETS.build(cfg.train_dataloader.dataset)
+    with pytest.raises(FrameTooSmallError, match=r"gt frames of clip '000' \(.*00000000.png'\) "
+                       r'are 96x96, smaller than the 128x128 crop'):
+        data[0]

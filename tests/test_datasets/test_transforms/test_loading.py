@@ -103,8 +103,10 @@ def test_skip_draws_another_sample_and_counts(tmp_path, log_records):
 
 
 def test_on_error_is_checked():
-    with pytest.raises(ValueError, match="on_error must be one of .*'ignore'"):
-        TRANSFORMS.build(dict(type='mmrbvsr.LoadImageFromFile', key='gt', on_error='ignore'))
+    with DefaultScope.overwrite_default_scope('mmagic'):  # as in the configs
+        with pytest.raises(ValueError, match="on_error must be one of .*'ignore'"):
+            TRANSFORMS.build(dict(type='mmrbvsr.LoadImageFromFile', key='gt',
+                                  on_error='ignore'))
 
 
 def test_frames_smaller_than_the_crop_name_both_sizes(tmp_path):
