@@ -22,14 +22,14 @@ from mmengine.model import BaseModel, BaseModule
 from mmengine.registry import DefaultScope
 
 import mmrbvsr.registry as ours_registry
-from tests.conftest import REPO
+from tests.conftest import DEMO_FRAMES, REPO
 
 # every name both registries hold, and MMagic's unregistered PerceptualVGG (its tests use it)
 MODELS = ('BasicVSRNet', 'CharbonnierLoss', 'GANLoss', 'L1Loss', 'PerceptualLoss',
           'RealBasicVSR', 'RealBasicVSRNet', 'UNetDiscriminatorWithSpectralNorm')
-TRANSFORMS = ('Clip', 'DegradationsWithShuffle', 'MirrorSequence', 'RandomBlur',
-              'RandomJPEGCompression', 'RandomNoise', 'RandomResize', 'RandomVideoCompression',
-              'UnsharpMasking')
+TRANSFORMS = ('Clip', 'DegradationsWithShuffle', 'FixedCrop', 'LoadImageFromFile',
+              'MirrorSequence', 'RandomBlur', 'RandomJPEGCompression', 'RandomNoise',
+              'RandomResize', 'RandomVideoCompression', 'UnsharpMasking')
 PAIRS = MODELS + TRANSFORMS + ('PerceptualVGG', )
 
 # (class, method, argument): defaults that differ from MMagic's, with the reason in the docs
@@ -115,6 +115,15 @@ CASES = {
                                     keys=['lq']) for c in ('libx264', 'mpeg4')],
     'DegradationsWithShuffle': [dict(degradations=DETERMINISTIC_DEGRADATIONS, keys=['lq'],
                                      shuffle_idx=[])],
+    'FixedCrop': [dict(keys=['gt', 'lq'], crop_size=(8, 12), crop_pos=p)
+                  for p in ((4, 2), None)],
+    'LoadImageFromFile': [dict(key='gt', color_type=c, channel_order=o, imdecode_backend=None,
+                               use_cache=u, to_float32=f, to_y_channel=y,
+                               save_original_img=s, backend_args=None)
+                          for c, o, u, f, y, s in (('color', 'rgb', False, False, False, True),
+                                                   ('color', 'bgr', True, True, True, False),
+                                                   ('grayscale', 'bgr', False, True, False,
+                                                    False))],
 }
 
 
@@ -470,6 +479,38 @@ def test_prob_zero_skips(name):
     for t in (ours, theirs):
         out = t(dict(lq=list(imgs)))['lq']
         assert all(o is i for o, i in zip(out, imgs))
+
+
+def test_load_image_from_file():
+    paths = [str(p) for p in sorted(DEMO_FRAMES.glob('*.png'))[:3]]
+    for case in CASES['LoadImageFromFile']:
+        theirs, ours = build_pair('LoadImageFromFile', case)
+        assert repr(ours) == repr(theirs)
+        out_t = theirs(dict(gt_path=list(paths), key='000'))
+        out_o = ours(dict(gt_path=list(paths), key='000'))
+        assert sorted(out_o) == sorted(out_t)
+        for key, value in out_t.items():
+            if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+                assert_frames_equal(out_o[key], value)
+            else:
+                assert out_o[key] == value, key
+
+
+def test_fixed_crop():
+    imgs = frames(h=24, w=40)
+    for case in CASES['FixedCrop']:
+        theirs, ours = build_pair('FixedCrop', case)
+        assert repr(ours) == repr(theirs)
+        np.random.seed(3)
+        out_t = theirs(dict(gt=list(imgs), lq=list(imgs)))
+        np.random.seed(3)
+        out_o = ours(dict(gt=list(imgs), lq=list(imgs)))
+        assert sorted(out_o) == sorted(out_t)
+        for key in ('gt', 'lq'):
+            assert_frames_equal(out_o[key], out_t[key])
+            assert out_o[key][0].shape[:2] == (8, 12)
+        for key in set(out_t) - {'gt', 'lq'}:
+            assert out_o[key] == out_t[key], key
 
 
 def test_random_jpeg_compression():

@@ -7,16 +7,14 @@ Examples:
         --out work_dirs/basicvsr_reds4.pth --spynet-out work_dirs/spynet.pth
     # the (EMA) generator of an MMagic / mmedit RealBasicVSR checkpoint
     python tools/convert_checkpoint.py realbasicvsr_x4.pth --out realbasicvsr_net.pth
+
+Errors print one line (``error: ...``, exit status 1); Ctrl-C, SIGTERM and SIGHUP end with
+one line and status 130, 143 or 129, and leave no half-written output.
 """
 import argparse
 import os.path as osp
 import sys
 from typing import List, Optional
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import mmrbvsr  # noqa: E402,F401  (allow-lists Runner checkpoint globals for torch.load)
-from mmrbvsr.checkpoint import convert_checkpoint  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -42,13 +40,26 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    # importing mmrbvsr allow-lists Runner checkpoint globals for weights-only torch.load
+    from mmrbvsr.checkpoint import convert_checkpoint
+    from mmrbvsr.utils.signals import Interrupted, catch_signals
     try:
-        _, report = convert_checkpoint(args.src, args.out, args.spynet_out, key=args.key,
-                                       prefix=args.prefix, strict=args.strict)
-    except (KeyError, TypeError, ValueError, FileNotFoundError) as err:
-        sys.exit(f'convert_checkpoint: {err}')
+        with catch_signals():
+            _, report = convert_checkpoint(args.src, args.out, args.spynet_out, key=args.key,
+                                           prefix=args.prefix, strict=args.strict)
+    except Interrupted as e:
+        print(f'interrupted by {e.signame}; no output is half-written', file=sys.stderr)
+        sys.exit(e.exit_code)
+    except (KeyError, TypeError, ValueError, OSError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        sys.exit(f'error: {message}')
     print('\n'.join(report))
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # before the handlers are installed (while importing)
+        print('interrupted; nothing written', file=sys.stderr)
+        sys.exit(130)

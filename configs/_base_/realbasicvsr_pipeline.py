@@ -153,9 +153,12 @@ degradations = [
 _load = [
     dict(type='mmrbvsr.SetRandomGenerator'),
     dict(type='GenerateSegmentIndices', interval_list=[1]),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    # an unreadable frame stops the run naming its file and clip; on_error='skip' (or
+    # tools/train.py --on-data-error skip) drops such samples, each logged and counted
+    dict(type='mmrbvsr.LoadImageFromFile', key='gt', channel_order='rgb', on_error='raise'),
     dict(type='SetValues', dictionary=dict(scale=scale)),
-    dict(type='FixedCrop', keys=['gt'], crop_size=(gt_crop_size, gt_crop_size)),
+    # frames smaller than the crop are an error naming both sizes (MMagic's would shrink it)
+    dict(type='mmrbvsr.FixedCrop', keys=['gt'], crop_size=(gt_crop_size, gt_crop_size)),
     dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
     dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='vertical'),
     dict(type='RandomTransposeHW', keys=['gt'], transpose_ratio=0.5),

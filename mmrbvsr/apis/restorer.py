@@ -12,32 +12,77 @@ with the length).
 Large frames can be split into overlapping spatial tiles that are each propagated through the
 whole window and blended with linear ramps.
 """
+import contextlib
 import sys
 import time
 from collections import deque
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.utils import ProgressBar
 from torch import nn
 
 from mmrbvsr.checkpoint import load_generator_weights
 from mmrbvsr.utils.cli import parse_device, parse_dtype
 
+from .partial_output import remove_leftovers
+from .progress import FrameProgress, WindowProgress
 from .video_io import (
     FrameSink,
+    FrameSource,
     ImageFolderSink,
     VideoFileSink,
     VideoIOError,
     check_frame_size,
-    is_video_path,
     open_source,
+    output_kind,
 )
+
+
+def read_config(config: Union[str, Path, Config, dict]) -> Union[Config, dict]:
+    """Reads a config file, with errors that name it.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If it cannot be parsed.
+    """
+    if not isinstance(config, (str, Path)):
+        return config
+    if not Path(config).is_file():
+        raise FileNotFoundError(f'config file {str(config)!r} does not exist')
+    try:
+        return Config.fromfile(str(config))
+    except Exception as e:  # syntax errors, failed imports, bad _base_ paths
+        raise ValueError(f'cannot read config {str(config)!r}: {e}') from None
+
+
+def generator_config(config: Union[str, Path, Config, dict]) -> dict:
+    """The ``model.generator`` dict of a config (or of its ``model`` dict), unbuilt.
+
+    An unscoped generator type gets the scope its model builds it in
+    (``docs/mmagic_compatibility.md``): ours inside ``mmrbvsr.RealBasicVSR``, MMagic's
+    inside MMagic's ``RealBasicVSR`` (or with no model type).
+
+    Raises:
+        ValueError: If there is none.
+    """
+    config = read_config(config)
+    model_cfg = config.get('model', config)
+    gen_cfg = model_cfg.get('generator') if hasattr(model_cfg, 'get') else None
+    if not hasattr(gen_cfg, 'get') or 'type' not in gen_cfg:
+        raise ValueError('the config has no model.generator to build (expected a RealBasicVSR '
+                         'config such as configs/realbasicvsr/*.py)')
+    gen_cfg = dict(gen_cfg)
+    kind = str(gen_cfg['type'])
+    if '.' not in kind and '_scope_' not in gen_cfg:
+        ours = str(model_cfg.get('type', '')).startswith('mmrbvsr.')
+        gen_cfg['type'] = f'{"mmrbvsr" if ours else "mmagic"}.{kind}'
+    return gen_cfg
 
 
 def build_generator(config: Union[str, Path, Config, dict],
@@ -54,15 +99,12 @@ def build_generator(config: Union[str, Path, Config, dict],
 
     Returns:
         nn.Module: The generator in eval mode.
+
+    Raises:
+        ValueError: If the config has no generator, names an unknown type or arguments the
+            type does not take.
     """
-    if isinstance(config, (str, Path)):
-        config = Config.fromfile(str(config))
-    model_cfg = config.get('model', config)
-    gen_cfg = model_cfg.get('generator') if hasattr(model_cfg, 'get') else None
-    if gen_cfg is None:
-        raise ValueError('the config has no model.generator to build (expected a RealBasicVSR '
-                         'config such as configs/realbasicvsr/*.py)')
-    gen_cfg = dict(gen_cfg)
+    gen_cfg = generator_config(config)
     if 'spynet_pretrained' in gen_cfg:
         gen_cfg['spynet_pretrained'] = None
     if refine_threshold is not None:
@@ -71,12 +113,53 @@ def build_generator(config: Union[str, Path, Config, dict],
         gen_cfg['dynamic_refine_thres'] = refine_threshold
     from mmrbvsr.registry import MODELS
 
-    # Our own types are built without importing all of mmagic.models (diffusers, mmcv ops);
-    # an unscoped type means MMagic's class, as in MMagic's configs.
-    scope = 'mmrbvsr' if str(gen_cfg.get('type', '')).startswith('mmrbvsr.') else 'mmagic'
-    with DefaultScope.overwrite_default_scope(scope):
-        generator = MODELS.build(gen_cfg)
+    # Our own types are built without importing all of mmagic.models (diffusers, mmcv ops)
+    kind = str(gen_cfg['type'])
+    scope = gen_cfg.get('_scope_', kind.split('.')[0] if '.' in kind else 'mmagic')
+    try:
+        with DefaultScope.overwrite_default_scope(scope):
+            generator = MODELS.build(gen_cfg)
+    except KeyError as e:
+        if 'registry' not in str(e):
+            raise
+        raise ValueError(f'model.generator type {kind!r} is not a known model (mmrbvsr\'s '
+                         'generator is mmrbvsr.RealBasicVSRNet)') from None
+    except TypeError as e:
+        raise ValueError(f'cannot build model.generator {kind!r}: {e}') from None
     return generator.eval()
+
+
+def check_options(window: Optional[int] = 30, overlap: Optional[int] = None,
+                  tile: Optional[int] = None, tile_overlap: int = 16,
+                  out_size: Optional[Tuple[int, int]] = None,
+                  out_scale: Optional[float] = None) -> None:
+    """Checks the options of :class:`VideoRestorer` (same names and meanings).
+
+    Raises:
+        ValueError: Naming the option and the value at fault.
+    """
+    if window is not None and window < 2:
+        raise ValueError(f'window must be at least 2 frames (or None), got {window}')
+    if window is None and overlap:
+        raise ValueError(f'an overlap ({overlap}) needs windows: without a window the whole '
+                         'video is restored at once')
+    if window is not None and overlap is not None and not 0 <= overlap <= window // 2:
+        # a larger overlap would put frames in three windows
+        raise ValueError(f'overlap must be in [0, window // 2] = [0, {window // 2}], '
+                         f'got {overlap}')
+    if tile is not None and tile < 16:
+        raise ValueError(f'tile must be at least 16 pixels (64 recommended), got {tile}')
+    if tile is not None and not 0 <= tile_overlap < tile:
+        raise ValueError(f'tile_overlap must be in [0, tile) = [0, {tile}), '
+                         f'got {tile_overlap}')
+    if out_size is not None and out_scale is not None:
+        raise ValueError('give out_size or out_scale, not both')
+    if out_size is not None and (len(out_size) != 2 or tuple(out_size) == (-1, -1) or any(
+            s == 0 or s < -1 for s in out_size)):
+        raise ValueError(f'out_size must be (width, height) with positive sides, one of '
+                         f'them possibly -1; got {out_size}')
+    if out_scale is not None and out_scale <= 0:
+        raise ValueError(f'out_scale must be positive, got {out_scale}')
 
 
 def _out_size(h: int, w: int, out_size: Optional[Tuple[int, int]],
@@ -149,27 +232,9 @@ class VideoRestorer:
                  overlap: Optional[int] = None, tile: Optional[int] = None, tile_overlap: int = 16,
                  out_size: Optional[Tuple[int, int]] = None,
                  out_scale: Optional[float] = None) -> None:
-        if window is not None and window < 2:
-            raise ValueError(f'window must be at least 2 frames (or None), got {window}')
+        check_options(window, overlap, tile, tile_overlap, out_size, out_scale)
         if overlap is None:
             overlap = 0 if window is None else min(10, window // 2)
-        if window is not None and not 0 <= overlap <= window // 2:
-            # a larger overlap would put frames in three windows
-            raise ValueError(f'overlap must be in [0, window // 2] = [0, {window // 2}], '
-                             f'got {overlap}')
-        if tile is not None and tile < 16:
-            raise ValueError(f'tile must be at least 16 pixels (64 recommended), got {tile}')
-        if tile is not None and not 0 <= tile_overlap < tile:
-            raise ValueError(f'tile_overlap must be in [0, tile) = [0, {tile}), '
-                             f'got {tile_overlap}')
-        if out_size is not None and out_scale is not None:
-            raise ValueError('give out_size or out_scale, not both')
-        if out_size is not None and (len(out_size) != 2 or out_size == (-1, -1) or any(
-                s == 0 or s < -1 for s in out_size)):
-            raise ValueError(f'out_size must be (width, height) with positive sides, one of '
-                             f'them possibly -1; got {out_size}')
-        if out_scale is not None and out_scale <= 0:
-            raise ValueError(f'out_scale must be positive, got {out_scale}')
         self.device = parse_device(device)
         self.dtype = parse_dtype(dtype, self.device)
         self.generator = generator.to(self.device).eval()
@@ -334,30 +399,175 @@ def init_restorer(config: Union[str, Path, Config], checkpoint: Optional[Union[s
 
 def open_sink(output: Union[str, Path], fps: Fraction, audio_from: Optional[str] = None,
               overwrite: bool = False, **video_options: Any) -> FrameSink:
-    """A video sink for a video file name (by extension), else a PNG folder sink."""
-    if is_video_path(output):
+    """A video sink for a video file name, a PNG folder sink for a folder (:func:`output_kind`).
+
+    Raises:
+        VideoIOError: For a name that is neither, or a destination that cannot be written.
+        ValueError: For encoder options with a folder output.
+    """
+    if _output_kind(output, video_options) == 'video':
         return VideoFileSink(output, fps, audio_from=audio_from, overwrite=overwrite,
                              **video_options)
     return ImageFolderSink(output, overwrite=overwrite)
 
 
+def _output_kind(output: Union[str, Path], video_options: Dict[str, Any]) -> str:
+    kind = output_kind(output)
+    if kind == 'folder' and video_options:
+        raise ValueError(f'encoder options ({", ".join(sorted(video_options))}) apply to video '
+                         f'files, but {str(output)!r} is a folder of PNG frames')
+    return kind
+
+
+def output_size(width: int, height: int, scale: int = 4,
+                out_size: Optional[Tuple[int, int]] = None,
+                out_scale: Optional[float] = None) -> Tuple[int, int]:
+    """The ``(width, height)`` of the output frames for ``width x height`` input frames."""
+    return _out_size(height, width, out_size, out_scale) or (width * scale, height * scale)
+
+
+@dataclass
+class RestoreJob:
+    """What a restoration reads and writes, checked before any model is built.
+
+    Attributes:
+        source (FrameSource): The frames to restore.
+        sink (FrameSink): Where they go (nothing written yet).
+        size (tuple[int, int]): Output ``(width, height)``.
+        existed (bool): Whether the output existed before (it is kept on any failure).
+        notes (list[str]): Things the user should know (leftovers removed, audio dropped).
+    """
+
+    source: FrameSource
+    sink: FrameSink
+    size: Tuple[int, int]
+    existed: bool
+    notes: List[str] = field(default_factory=list)
+
+
+def prepare_job(input: Union[str, Path], output: Union[str, Path], scale: int = 4,
+                out_size: Optional[Tuple[int, int]] = None, out_scale: Optional[float] = None,
+                fps: Optional[float] = None, start: int = 0, frames: Optional[int] = None,
+                copy_audio: bool = True, overwrite: bool = False,
+                note: Optional[Callable[[str], None]] = None,
+                **video_options: Any) -> RestoreJob:
+    """Opens the input and checks the output, in a fraction of a second, before any model.
+
+    Reads the input's header (or first image), checks the output name, folder and size, and
+    for a video output encodes one trial frame with the encoder options (and copies one audio
+    packet) so that what FFmpeg would refuse is known before any work. Temporary outputs that
+    killed runs to the same destination left behind are removed.
+
+    Args:
+        input, output, fps, copy_audio, overwrite, **video_options: As in
+            :func:`restore_video`.
+        scale (int): The network's upsampling factor. Defaults to 4.
+        out_size, out_scale: As in :class:`VideoRestorer`.
+        start (int): Index of the first input frame to restore. Defaults to 0.
+        frames (int, optional): Restore at most this many frames. Defaults to None (all).
+        note (callable, optional): Called at once with each note (leftovers removed, audio
+            a container cannot hold), so that none is lost to a later error. Defaults to
+            printing ``note: ...`` on stderr.
+
+    Returns:
+        RestoreJob: The opened input and the unwritten output.
+
+    Raises:
+        VideoIOError: For unreadable inputs, unwritable outputs and encoder settings FFmpeg
+            refuses.
+        ValueError: For bad option values or combinations.
+    """
+    check_options(out_size=out_size, out_scale=out_scale)
+    kind = _output_kind(output, video_options)
+    source = open_source(input, fps, start, frames)
+    width, height = source.frame_size()
+    size = output_size(width, height, scale, out_size, out_scale)
+    note = note or (lambda text: print(f'note: {text}', file=sys.stderr, flush=True))
+    notes = remove_leftovers(Path(output))
+    for text in notes:
+        note(text)
+    existed = Path(output).exists()
+    if kind == 'video':
+        audio_end = None if frames is None else float((start + frames) / source.fps)
+        sink = VideoFileSink(output, source.fps,
+                             audio_from=source.audio_path if copy_audio else None,
+                             overwrite=overwrite, audio_start=source.start_seconds,
+                             audio_end=audio_end, **video_options)
+        for text in sink.notes:
+            note(text)
+        sink.check(*size)
+    else:
+        sink = ImageFolderSink(output, overwrite=overwrite)
+    return RestoreJob(source, sink, size, existed, notes + sink.notes)
+
+
+def _window_progress(restorer: VideoRestorer, job: RestoreJob,
+                     meter: FrameProgress) -> WindowProgress:
+    window = restorer.window
+    calls = 1
+    if restorer.tile is not None:
+        width, height = job.source.frame_size()
+        calls = (len(_tile_starts(height, min(restorer.tile, height), restorer.tile_overlap)) *
+                 len(_tile_starts(width, min(restorer.tile, width), restorer.tile_overlap)))
+    return WindowProgress(meter, getattr(restorer, 'generator', None),
+                          None if window is None else window - restorer.overlap, calls)
+
+
+def run_job(restorer: VideoRestorer, job: RestoreJob,
+            progress: Union[bool, FrameProgress] = True) -> Dict[str, Any]:
+    """Restores the frames of a :func:`prepare_job` job into its output.
+
+    Args:
+        restorer (VideoRestorer): The restorer.
+        job (RestoreJob): What to read and write.
+        progress (bool | FrameProgress): Show progress by frame on stderr (or on this meter).
+
+    Returns:
+        dict: ``frames``, ``fps``, ``size`` (output width, height), ``seconds``, ``output``.
+    """
+    meter = FrameProgress(job.source.num_frames) if progress is True else (progress or None)
+    start = time.perf_counter()
+    count = 0
+    out_size = None
+    watch = _window_progress(restorer, job, meter) if meter is not None else None
+    try:
+        with job.sink, watch or contextlib.nullcontext():
+            for frame in restorer.restore_frames(job.source):
+                job.sink.write(frame)
+                count += 1
+                out_size = (frame.shape[1], frame.shape[0])
+                if watch is not None:
+                    watch.wrote()
+    finally:
+        if meter is not None:
+            meter.close()
+    return {'frames': count, 'fps': job.source.fps, 'size': out_size,
+            'seconds': time.perf_counter() - start, 'output': str(job.sink.path)}
+
+
 def restore_video(restorer: VideoRestorer, input: Union[str, Path], output: Union[str, Path],
                   fps: Optional[float] = None, copy_audio: bool = True, overwrite: bool = False,
-                  progress: bool = True, **video_options: Any) -> Dict[str, Any]:
+                  progress: Union[bool, FrameProgress] = True, start: int = 0,
+                  frames: Optional[int] = None, **video_options: Any) -> Dict[str, Any]:
     """Restores a video file, folder or glob of frames into a video file or a PNG folder.
 
     Frames stream from the decoder through the restorer into the encoder; the output appears
     at ``output`` only once complete (an existing one is replaced only then, and only with
-    ``overwrite``).
+    ``overwrite``). On any error or interrupt the temporary output is removed.
 
     Args:
         restorer (VideoRestorer): The restorer.
         input (str | Path): Video file, folder of frames or glob pattern.
-        output (str | Path): A video file (``.mp4``, ``.mkv``, ...) or a folder for PNG frames.
+        output (str | Path): A video file (``.mp4``, ``.mkv``, ``.y4m``, ...) or a folder for
+            PNG frames (a name without an extension, or ending in ``/``).
         fps (float, optional): Frame rate, for frame inputs (default 25) or to override.
-        copy_audio (bool): Copy the input's audio stream into a video output.
+        copy_audio (bool): Copy the input's audio stream into a video output (the part that
+            goes with the frames restored).
         overwrite (bool): Replace an existing output.
-        progress (bool): Show a progress bar with frames per second and ETA (on stderr).
+        progress (bool | FrameProgress): Show progress by frame, with frames per second and
+            ETA, on stderr.
+        start (int): Index of the first input frame to restore. Defaults to 0.
+        frames (int, optional): Restore at most this many frames. Defaults to None (all).
         **video_options: Encoder options of :class:`VideoFileSink` (codec, crf, preset,
             bitrate, pix_fmt, options).
 
@@ -365,27 +575,11 @@ def restore_video(restorer: VideoRestorer, input: Union[str, Path], output: Unio
         dict: ``frames``, ``fps``, ``size`` (output width, height), ``seconds``, ``output``.
 
     Raises:
-        VideoIOError: For unreadable, empty, truncated or corrupt inputs, unknown codecs or an
-            existing output without ``overwrite``.
+        VideoIOError: For unreadable, empty, truncated or corrupt inputs, unknown codecs, an
+            unknown output extension or an existing output without ``overwrite``.
+        ValueError: For encoder options with a folder output.
     """
-    source = open_source(input, fps)
-    if not is_video_path(output) and video_options:
-        raise ValueError(f'encoder options {sorted(video_options)} given but output '
-                         f'{str(output)!r} is a frame folder (use a video file name)')
-    sink = open_sink(output, source.fps, source.audio_path if copy_audio else None, overwrite,
-                     **video_options)
-    bar = ProgressBar(source.num_frames or 0, file=sys.stderr) if progress else None
-    start = time.perf_counter()
-    count = 0
-    out_size = None
-    with sink:
-        for frame in restorer.restore_frames(source):
-            sink.write(frame)
-            count += 1
-            out_size = (frame.shape[1], frame.shape[0])
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.file.write('\n')
-    return {'frames': count, 'fps': source.fps, 'size': out_size,
-            'seconds': time.perf_counter() - start, 'output': str(output)}
+    scale = getattr(getattr(restorer, 'generator', None), 'upscale_factor', 4)
+    job = prepare_job(input, output, scale, restorer.out_size, restorer.out_scale, fps, start,
+                      frames, copy_audio, overwrite, **video_options)
+    return run_job(restorer, job, progress)

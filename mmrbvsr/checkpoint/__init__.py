@@ -8,6 +8,7 @@ from .conversion import (
     extract_spynet_state_dict,
 )
 from .loading import (
+    CheckpointError,
     check_against_model,
     extract_generator_state_dict,
     load_checkpoint_file,
@@ -19,7 +20,8 @@ from .safe_globals import checkpoint_safe_globals, register_checkpoint_safe_glob
 
 __all__ = [
     'ConversionResult', 'convert_basicvsr_state_dict', 'convert_checkpoint',
-    'extract_spynet_state_dict', 'check_against_model', 'extract_generator_state_dict',
+    'extract_spynet_state_dict', 'CheckpointError', 'check_against_model',
+    'extract_generator_state_dict',
     'load_checkpoint_file', 'load_generator_weights', 'unwrap_state_dict',
     'publish_checkpoint', 'checkpoint_safe_globals', 'register_checkpoint_safe_globals'
 ]

@@ -5,8 +5,10 @@ and ``spynet.basic_module.0.basic_module.0.conv.weight``. BasicSR's ``BasicVSR``
 the same tensors ``backward_trunk.*``, ``upconv{1,2}.*`` and ``...basic_module.{0,2,4,6,8}``.
 ``tools/convert_checkpoint.py`` is the command line over this module.
 """
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import List, Optional, Tuple
 
 import torch
@@ -261,7 +263,21 @@ def convert_checkpoint(src: str,
 
     Returns:
         tuple[ConversionResult, list[str]]: The conversion and report lines.
+
+    Raises:
+        FileNotFoundError: If ``src`` or an output's folder does not exist.
+        ValueError: If an output path is a folder or the same as another path, the source is
+            no readable checkpoint (:class:`CheckpointError`), holds no BasicVSR weights, or
+            (with ``strict``) the conversion is not exact.
     """
+    outputs = [p for p in (out, spynet_out) if p is not None]
+    for path in outputs:  # before the (maybe downloaded) source is read
+        check_output_path(path)
+    if len(set(map(os.path.abspath, outputs))) < len(outputs):
+        raise ValueError(f'--out and --spynet-out are the same file {out!r}')
+    if '://' not in str(src) and any(os.path.abspath(p) == os.path.abspath(src)
+                                     for p in outputs):
+        raise ValueError(f'the output would overwrite the source {str(src)!r}')
     state_dict, where = unwrap_state_dict(load_checkpoint_file(src), key)
     result = convert_basicvsr_state_dict(state_dict, prefix)
     report = [f'{src}: {where}, {len(state_dict)} tensors', result.summary()]
@@ -279,11 +295,36 @@ def convert_checkpoint(src: str,
     meta = {'converted_from': str(src), 'source_layout': result.layout,
             'architecture': result.architecture, 'mid_channels': result.mid_channels,
             'num_blocks': result.num_blocks, 'upscale_factor': result.upscale_factor}
+    spynet = None if spynet_out is None else extract_spynet_state_dict(result.state_dict)
     if out is not None:
-        torch.save({'state_dict': result.state_dict, 'meta': meta}, out)
+        save_atomically({'state_dict': result.state_dict, 'meta': meta}, out)
         report.append(f'wrote {len(result.state_dict)} tensors to {out}')
     if spynet_out is not None:
-        spynet = extract_spynet_state_dict(result.state_dict)
-        torch.save({'state_dict': spynet, 'meta': dict(meta, architecture='SPyNet')}, spynet_out)
+        save_atomically({'state_dict': spynet, 'meta': dict(meta, architecture='SPyNet')},
+                        spynet_out)
         report.append(f'wrote SPyNet ({len(spynet)} tensors) to {spynet_out}')
     return result, report
+
+
+def check_output_path(path: str) -> None:
+    """Raises unless ``path`` can be written as a file: its folder exists, it is no folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f'output folder {folder!r} (of {str(path)!r}) does not exist')
+    if os.path.isdir(path):
+        raise ValueError(f'output {str(path)!r} is a folder; give a file name')
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f'output folder {folder!r} is not writable')
+
+
+def save_atomically(obj: dict, path: str) -> None:
+    """``torch.save`` into a temporary file beside ``path``, then renamed to it: an
+    interrupted save leaves no half-written checkpoint under that name."""
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.partial-{os.getpid()}')
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -6,6 +6,10 @@ the same layout) hold the whole GAN under ``state_dict``: ``generator.*``, ``gen
 network under ``params`` / ``params_ema``. Weights-only loading stays on throughout: importing
 ``mmrbvsr`` allow-lists the few non-tensor globals of Runner checkpoints (``safe_globals.py``).
 """
+import os
+import pickle
+import re
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -19,12 +23,60 @@ CONTAINER_KEYS = ('state_dict', 'params', 'params_ema')
 GENERATOR_PREFIXES = ('generator_ema.', 'generator.')
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read: missing, empty, corrupt, not PyTorch's, or unsafe."""
+
+
+def _describe_failure(name: str, error: BaseException) -> str:
+    """One line on why ``name`` could not be loaded, without PyTorch's advice to load it
+    unsafely (weights-only loading refuses pickled code on purpose)."""
+    text = str(error)
+    unsafe = re.search(r'Unsupported global: GLOBAL ([\w.]+)', text)
+    if unsafe:
+        return (f'checkpoint {name!r} holds Python objects besides weights (e.g. '
+                f'{unsafe.group(1)}), which are not loaded because unpickling them can run '
+                'arbitrary code; save its state dict (tensors only) and load that')
+    if isinstance(error, (pickle.UnpicklingError, UnicodeDecodeError)) or \
+            'Unsupported operand' in text or 'invalid load key' in text:
+        return f'{name!r} is not a PyTorch checkpoint, or it is corrupt'
+    if isinstance(error, EOFError):
+        return f'checkpoint {name!r} ends early: it is truncated'
+    if 'PytorchStreamReader' in text or 'zip archive' in text:
+        return f'checkpoint {name!r} is truncated or corrupt (its zip archive cannot be read)'
+    if isinstance(error, OSError) and '://' in name:
+        reason = getattr(error, 'reason', None) or text
+        return f'cannot download checkpoint {name!r}: {reason}'
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    if 'weights_only' in first:
+        first = 'it is not a checkpoint of tensors'
+    return f'cannot load checkpoint {name!r}: {first}'
+
+
 def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
     """Reads a checkpoint from a path or URL with MMEngine's loaders.
 
     Weights-only loading stays on (``safe_globals.py``).
+
+    Raises:
+        FileNotFoundError: If a path does not exist.
+        CheckpointError: If the file is a folder, empty, truncated, corrupt, not a PyTorch
+            checkpoint, holds pickled objects other than weights, or cannot be downloaded.
     """
-    return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    name = str(filename)
+    if '://' not in name:
+        if not os.path.exists(name):
+            raise FileNotFoundError(f'checkpoint {name!r} does not exist')
+        if os.path.isdir(name):
+            raise CheckpointError(f'checkpoint {name!r} is a folder, not a file')
+        if os.path.getsize(name) == 0:
+            raise CheckpointError(f'checkpoint {name!r} is empty (0 bytes)')
+    try:
+        with warnings.catch_warnings():
+            # torch's note on pickle protocols says nothing the error below does not
+            warnings.filterwarnings('ignore', message='Detected pickle protocol')
+            return CheckpointLoader.load_checkpoint(name, map_location=map_location)
+    except Exception as e:
+        raise CheckpointError(_describe_failure(name, e)) from None
 
 
 def _is_state_dict(obj: object) -> bool:
@@ -121,18 +173,13 @@ def load_generator_weights(generator: nn.Module, checkpoint: Union[str, Path, di
 
     Raises:
         FileNotFoundError: If a checkpoint path does not exist.
-        ValueError: If the file is not a readable checkpoint, or its keys or shapes do not
-            match the generator (e.g. a config with other block counts than the checkpoint).
+        CheckpointError: If the file is not a readable checkpoint (a ``ValueError``).
+        ValueError: If its keys or shapes do not match the generator (e.g. a config with
+            other block counts than the checkpoint).
     """
     name = str(checkpoint) if isinstance(checkpoint, (str, Path)) else 'the checkpoint'
     if not isinstance(checkpoint, dict):
-        if '://' not in name and not Path(name).is_file():
-            raise FileNotFoundError(f'checkpoint {name!r} does not exist')
-        try:
-            checkpoint = load_checkpoint_file(name)
-        except Exception as e:
-            raise ValueError(f'cannot load checkpoint {name!r}: not a PyTorch checkpoint, '
-                             f'a failed download, or a corrupt file ({e})') from e
+        checkpoint = load_checkpoint_file(name)
     try:
         state, prefix = extract_generator_state_dict(checkpoint, prefer_ema)
     except (TypeError, KeyError) as e:

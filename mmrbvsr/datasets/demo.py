@@ -18,6 +18,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+# GT crop side of the demo configs: LQ crops of 32x32, the smallest input SPyNet takes
+DEMO_GT_SIZE = 128
 TRAIN_IMAGES = ('astronaut.png', 'chelsea.png', 'motorcycle_left.png', 'hubble_deep_field.jpg',
                 'ihc.png', 'retina.jpg', 'brick.png', 'grass.png', 'gravel.png')
 HELD_OUT_IMAGES = ('coffee.png', 'rocket.jpg')
@@ -162,6 +164,21 @@ def prepare_demo_data(root: str,
                    size=size, seed=seed)
     (out / 'demo_data.json').write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def check_training_size(size: int, crop: int = DEMO_GT_SIZE) -> None:
+    """Raises unless frames of ``size`` can be trained on by the demo configs.
+
+    Their GT crops are ``crop`` pixels (LQ ``crop / 4``; the generator needs LQ frames of at
+    least 32x32), so smaller frames could only fail later, at the first iteration.
+
+    Raises:
+        ValueError: Naming both sizes and the smallest ``--size`` that works.
+    """
+    if size < crop:
+        raise ValueError(f'--size {size} is too small for the demo configs, which crop '
+                         f'{crop}x{crop} GT patches (LQ {crop // 4}x{crop // 4}, the smallest '
+                         f'input the generator takes): use --size {crop} or more')
 
 
 def resize_pipeline(pipeline: Sequence, gt_size: int, scale: int = 4) -> list:

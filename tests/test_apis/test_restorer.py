@@ -159,3 +159,17 @@ def test_default_overlap_follows_the_window():
     assert VideoRestorer(NearestX4()).overlap == 10
     assert VideoRestorer(NearestX4(), window=8).overlap == 4
     assert VideoRestorer(NearestX4(), window=None).overlap == 0
+
+
+@pytest.mark.parametrize('model_type, expected', [('mmrbvsr.RealBasicVSR', 'mmrbvsr'),
+                                                  ('RealBasicVSR', 'mmagic')])
+def test_unscoped_generator_takes_its_models_scope(model_type, expected):
+    """docs/mmagic_compatibility.md: inside our model an unscoped name is ours; inside
+    MMagic's, MMagic's."""
+    gen = dict(type='RealBasicVSRNet', mid_channels=4, num_propagation_blocks=1,
+               num_cleaning_blocks=1)
+    generator = build_generator(dict(model=dict(type=model_type, generator=gen)))
+    assert type(generator).__module__.split('.')[0] == expected
+    explicit = build_generator(dict(model=dict(type=model_type, generator=dict(
+        gen, type='mmagic.RealBasicVSRNet'))))
+    assert type(explicit).__module__.split('.')[0] == 'mmagic'

@@ -156,3 +156,36 @@ def test_sink_errors(tmp_path):
             sink.write(np.zeros((16, 18, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
     assert is_video_path('x.MP4') and not is_video_path('frames')
+
+
+def test_two_runs_to_one_target(tmp_path):
+    """The first to finish publishes; the other neither replaces it nor leaves anything."""
+    out = tmp_path / 'out.mp4'
+    first, second = VideoFileSink(out, 25), VideoFileSink(out, 25)
+    frames = random_frames(2, 16, 16)
+    with first:
+        first.write(frames[0])
+        # one process writes a target once at a time (a second would share the temp name)
+        with pytest.raises(FileExistsError, match='already being written by this process'):
+            second.write(frames[1])
+    assert len(list(open_source(out))) == 1
+    out.unlink()
+    third = VideoFileSink(out, 25)
+    with pytest.raises(VideoIOError, match='appeared while this one was written'):
+        with third:
+            third.write(frames[1])
+            out.write_bytes(b'the other run')
+    assert out.read_bytes() == b'the other run'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out.mp4']
+
+
+def test_output_kinds(tmp_path):
+    from mmrbvsr.apis.video_io import output_kind
+    (tmp_path / 'frames.v2').mkdir()
+    assert output_kind(tmp_path / 'x.MKV') == 'video' and output_kind(tmp_path / 'x.y4m') == 'video'
+    assert output_kind(tmp_path / 'frames') == 'folder'
+    assert output_kind(tmp_path / 'frames.v2') == 'folder'  # exists
+    assert output_kind(f'{tmp_path}/new.v3/') == 'folder'  # ends in /
+    for name in ('x.gif', 'x.png', 'new.v3'):
+        with pytest.raises(VideoIOError, match=f"unknown extension '{name[name.rfind('.'):]}'"):
+            output_kind(tmp_path / name)

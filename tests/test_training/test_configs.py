@@ -64,7 +64,8 @@ def test_stage1_hyper_parameters():
     assert cfg.train_dataloader.dataset.num_input_frames == 15  # mirrored to 30
     types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert 'mmrbvsr.MirrorSequence' in types
-    crop = next(t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'FixedCrop')
+    crop = next(t for t in cfg.train_dataloader.dataset.pipeline
+                if t['type'] == 'mmrbvsr.FixedCrop')
     assert crop['crop_size'] == (256, 256)
     usm = next(t for t in cfg.train_dataloader.dataset.pipeline
                if t['type'].endswith('UnsharpMasking'))

@@ -60,3 +60,21 @@ def test_parse_helpers():
     with pytest.raises(ValueError, match="'big'"):
         parse_out_size('big')
     assert parse_dtype('bf16', 'cpu') is torch.bfloat16
+
+
+def test_on_data_error_reaches_every_training_loader(tmp_path):
+    from pathlib import Path
+
+    from mmrbvsr.utils.cli import set_data_error_policy
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs' / 'realbasicvsr' /
+                              'realbasicvsr_wogan-c64b20-2x30x8_8xb2-lr1e-4-300k_reds.py'))
+    assert train_parser().parse_args(['x.py', '--on-data-error', 'skip']).on_data_error == \
+        'skip'
+    assert set_data_error_policy(cfg, 'skip') == 1
+    loader = cfg.train_dataloader.dataset.pipeline[2]
+    assert (loader['type'], loader['on_error']) == ('mmrbvsr.LoadImageFromFile', 'skip')
+    # validation keeps stopping: another clip would be evaluated in its place
+    assert all(t.get('on_error', 'raise') == 'raise' for t in cfg.val_dataloader.dataset.pipeline)
+    with pytest.raises(ValueError, match='needs mmrbvsr.LoadImageFromFile'):
+        set_data_error_policy(Config(dict(train_dataloader=dict(dataset=dict(
+            pipeline=[dict(type='LoadImageFromFile')])))), 'skip')

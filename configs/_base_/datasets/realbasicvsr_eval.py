@@ -22,8 +22,9 @@ def _clips(data_root, data_prefix, dataset_type, pipeline):
 
 val_pipeline = [
     dict(type='GenerateSegmentIndices', interval_list=[1], filename_tmpl='{:04d}.png'),
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    # an unreadable frame stops the evaluation naming its file and clip
+    dict(type='mmrbvsr.LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='mmrbvsr.LoadImageFromFile', key='gt', channel_order='rgb'),
     dict(type='PackInputs'),
 ]
 val_dataloader = _clips('data/UDM10', dict(img='BIx4', gt='GT'), 'udm10', val_pipeline)

@@ -6,7 +6,7 @@ _base_ = '../realbasicvsr_wogan-c64b20-2x30x8_8xb2-lr1e-4-300k_reds.py'
 experiment_name = 'realbasicvsr_demo_stage1'
 work_dir = './work_dirs/demo/stage1'
 demo_root = 'data/demo'
-gt_size = 128  # GT crops (the paper: 256); LQ 32x32
+gt_size = 128  # GT crops (the paper: 256); LQ 32x32, the smallest the generator takes
 iters = 30
 
 

@@ -6,6 +6,7 @@ One family of registered transforms per file; the image operations they run are 
 from .blur import RandomBlur
 from .clip import Clip
 from .compression import RandomJPEGCompression, RandomVideoCompression
+from .crop import FixedCrop, FrameTooSmallError
 from .device import FramesToNumpy, FramesToTensor
 from .functional import (
     circular_lowpass_kernel,
@@ -17,6 +18,7 @@ from .functional import (
     random_walk,
     unsharp_mask,
 )
+from .loading import LoadImageFromFile, UnreadableFrameError
 from .noise import RandomNoise
 from .random import SetRandomGenerator, get_rng
 from .resize import RandomResize
@@ -29,5 +31,6 @@ __all__ = [
     'circular_lowpass_kernel', 'RandomResize', 'RandomNoise', 'gaussian_noise', 'poisson_noise',
     'RandomJPEGCompression', 'RandomVideoCompression', 'jpeg_compress', 'encode_decode_video',
     'UnsharpMasking', 'unsharp_mask', 'MirrorSequence', 'DegradationsWithShuffle', 'Clip',
-    'FramesToTensor', 'FramesToNumpy'
+    'FramesToTensor', 'FramesToNumpy', 'LoadImageFromFile', 'UnreadableFrameError', 'FixedCrop',
+    'FrameTooSmallError'
 ]
