@@ -21,6 +21,8 @@ ALLOWED = {
     'mmrbvsr.checkpoint': ('mmrbvsr.checkpoint', 'mmrbvsr.models.archs'),
     'mmrbvsr.utils': ('mmrbvsr.utils', 'mmrbvsr.engine'),
     'mmrbvsr.apis': ('mmrbvsr.apis', 'mmrbvsr.checkpoint', 'mmrbvsr.utils', 'mmrbvsr.registry'),
+    'mmrbvsr.deploy': ('mmrbvsr.deploy', 'mmrbvsr.apis', 'mmrbvsr.checkpoint', 'mmrbvsr.utils',
+                       'mmrbvsr.models', 'mmrbvsr.ops', 'mmrbvsr.registry', 'mmrbvsr.version'),
 }
 
 

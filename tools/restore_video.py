@@ -4,6 +4,9 @@ Example (the released checkpoint URL is in docs/restoration.md):
     python tools/restore_video.py \
         configs/realbasicvsr/realbasicvsr_c64b20-1x30x8_8xb1-lr5e-5-150k_reds.py \
         CHECKPOINT_PATH_OR_URL input.mp4 output.mp4
+    # an exported graph (tools/deployment/export_onnx.py) with onnxruntime instead:
+    python tools/restore_video.py --backend onnxruntime --onnx realbasicvsr_x4.onnx \
+        input.mp4 output.mp4
 """
 import argparse
 import sys
@@ -14,12 +17,23 @@ from mmrbvsr.utils.cli import parse_out_size
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('config', help='RealBasicVSR config (only model.generator is built)')
-    p.add_argument('checkpoint', help='checkpoint path or URL (MMagic, MMEditing 0.x or the '
-                   "authors' RealBasicVSR_x4.pth; the EMA generator is preferred)")
+    p.add_argument('config', nargs='?',
+                   help='RealBasicVSR config (only model.generator is built; pytorch backend)')
+    p.add_argument('checkpoint', nargs='?', help='checkpoint path or URL (MMagic, MMEditing 0.x '
+                   "or the authors' RealBasicVSR_x4.pth; the EMA generator is preferred; "
+                   'pytorch backend)')
     p.add_argument('input', help='video file, folder of frames or glob pattern (quote it)')
     p.add_argument('output', help='video file (.mp4, .mkv, ...) or a folder for PNG frames')
     g = p.add_argument_group('model')
+    # --- backend (mmrbvsr.deploy) ---
+    g.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default=None,
+                   help='pytorch (config + checkpoint) or onnxruntime (--onnx; CPU provider, '
+                   "CUDA's with --device cuda and onnxruntime-gpu); default: onnxruntime "
+                   'with --onnx, else pytorch')
+    g.add_argument('--onnx', default=None, metavar='MODEL.onnx',
+                   help='a graph written by tools/deployment/export_onnx.py (replaces config '
+                   'and checkpoint)')
+    # --- end backend ---
     g.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1, ... (default: cpu)')
     g.add_argument('--dtype', default='fp32', choices=['fp32', 'bf16', 'fp16'],
                    help='compute precision, under autocast (default: fp32)')
@@ -57,17 +71,41 @@ def parse_args(argv=None) -> argparse.Namespace:
     g.add_argument('--overwrite', action='store_true',
                    help='replace an existing output (only once the new one is complete)')
     g.add_argument('--no-progress', action='store_true', help='hide the progress bar')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # --- backend (mmrbvsr.deploy) ---
+    if args.backend is None:
+        args.backend = 'onnxruntime' if args.onnx else 'pytorch'
+    if args.backend == 'onnxruntime':
+        if args.onnx is None:
+            p.error('--backend onnxruntime needs --onnx MODEL.onnx')
+        if args.config is not None or args.checkpoint is not None:
+            p.error('with --onnx give only input and output: the graph replaces config and '
+                    'checkpoint')
+        if args.refine_threshold is not None or args.no_ema:
+            p.error('--refine-threshold and --no-ema apply at export '
+                    '(tools/deployment/export_onnx.py), not to an exported graph')
+    elif args.onnx is not None:
+        p.error('--onnx needs --backend onnxruntime')
+    elif args.checkpoint is None:
+        p.error('the pytorch backend needs config and checkpoint before input and output')
+    # --- end backend ---
+    return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        restorer = init_restorer(
-            args.config, args.checkpoint, refine_threshold=args.refine_threshold,
-            prefer_ema=not args.no_ema, device=args.device, dtype=args.dtype,
-            window=args.window or None, overlap=args.overlap, tile=args.tile,
-            tile_overlap=args.tile_overlap, out_size=args.out_size, out_scale=args.out_scale)
+        restorer_options = dict(
+            device=args.device, dtype=args.dtype, window=args.window or None,
+            overlap=args.overlap, tile=args.tile, tile_overlap=args.tile_overlap,
+            out_size=args.out_size, out_scale=args.out_scale)
+        if args.backend == 'onnxruntime':  # --- backend (mmrbvsr.deploy) ---
+            from mmrbvsr.deploy import init_onnx_restorer
+            restorer = init_onnx_restorer(args.onnx, **restorer_options)
+        else:
+            restorer = init_restorer(
+                args.config, args.checkpoint, refine_threshold=args.refine_threshold,
+                prefer_ema=not args.no_ema, **restorer_options)
         video_options = dict(codec=args.codec, crf=args.crf, preset=args.preset,
                              bitrate=args.bitrate, pix_fmt=args.pix_fmt)
         result = restore_video(
