@@ -72,7 +72,7 @@ if __name__ == '__main__':
             'tests': ['pytest', 'ruff', 'scikit-image'],
             # ONNX export and the onnxruntime backend (mmrbvsr.deploy); onnx <= 1.22
             # takes protobuf 4.25 (MMagic's mediapipe needs protobuf < 5)
-            'deploy': ['onnx>=1.18,<1.23', 'onnxscript>=0.5', 'onnxruntime>=1.20'],
+            'deploy': ['onnx>=1.18,<1.23', 'onnx-ir', 'onnxscript>=0.5', 'onnxruntime>=1.20'],
         },
         zip_safe=False,
     )
