@@ -9,7 +9,8 @@ every decision in the graph:
 
 - the cleaning and the recurrences over frames are ``scan`` loops (ONNX ``Scan``), one
   frame per step (its SPyNet flow, then its propagation step), so the graph serves any
-  number of frames and holds one frame's activations at a time;
+  number of frames and, besides the backward branch's features (kept for the forward
+  branch, as in the generator), holds one frame's activations at a time;
 - dynamic refinement (another cleaning pass while a clip still changes) is data
   dependent: the number of passes is fixed at export (``cleaning_passes``, 1 as the
   released configs run);

@@ -24,7 +24,7 @@ from mmrbvsr.version import __version__
 
 from .exportable import ExportableRealBasicVSR
 
-#: ONNX opset of the exported graphs (GridSample 16, Resize 18, Scan, If)
+#: ONNX opset of the exported graphs (GridSample 16, Resize, Scan)
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = 'lqs', 'outputs'
 #: the example the graph is traced with: every size a value that none of the others has
@@ -227,6 +227,9 @@ def export_onnx(generator_or_config: Union[nn.Module, str, Path, Config, dict],
         onnx_program.save(tmp, external_data=False)
         if check:
             check_exported(tmp, reference)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private
         os.replace(tmp, out_path)
     finally:
         if osp.exists(tmp):

@@ -5,9 +5,12 @@ once for the module. Every clip length in {1, 2, 7, 30} and every size in {64x64
 180x320} is compared, not their whole cross product (on 2 cores a 180x320 frame costs
 about 14 64x64 ones): ``COMBOS``.
 """
+import numpy as np
 import onnx
+import onnxruntime
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmrbvsr.deploy import OnnxRuntimeGenerator, export_onnx
 from mmrbvsr.models.archs import RealBasicVSRNet
@@ -73,3 +76,24 @@ def test_metadata_and_dynamic_axes(released):
     assert dims[2] == 3 and all(isinstance(d, str) for d in dims[:2] + dims[3:])
     ops = {node.op_type for node in model.graph.node}
     assert 'Scan' in ops  # the recurrence is a loop in the graph, not unrolled
+
+
+class ResizeToMultipleOf32(torch.nn.Module):
+    """SPyNet's resize in the graph (``spynet_flow``)."""
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        return F.interpolate(x, size=((h + 31) // 32 * 32, (w + 31) // 32 * 32),
+                             mode='bilinear', align_corners=False)
+
+
+def test_resizing_to_the_same_size_is_an_exact_identity(tmp_path):
+    dims = {2: torch.export.Dim('h', min=32), 3: torch.export.Dim('w', min=32)}
+    program = torch.export.export(ResizeToMultipleOf32(), (torch.rand(2, 3, 40, 48), ),
+                                  dynamic_shapes=({0: torch.export.Dim('n'), **dims}, ))
+    torch.onnx.export(program, dynamo=True, opset_version=18).save(str(tmp_path / 'r.onnx'))
+    session = onnxruntime.InferenceSession(str(tmp_path / 'r.onnx'))
+    x = np.random.default_rng(0).random((3, 3, 64, 96), dtype=np.float32) * 2 - 0.5
+    assert np.array_equal(session.run(None, {session.get_inputs()[0].name: x})[0], x)
+    assert session.run(None, {session.get_inputs()[0].name: x[..., :40, :70]})[0].shape == \
+        (3, 3, 64, 96)

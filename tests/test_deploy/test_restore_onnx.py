@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmrbvsr.deploy import export_onnx
+from mmrbvsr.deploy import ExportError, check_exported, export_onnx
 from mmrbvsr.models.archs import RealBasicVSRNet
 
 from ..test_apis.conftest import write_video
@@ -87,3 +87,10 @@ def test_dynamic_refinement_needs_explicit_passes(tmp_path):
     with pytest.raises(ValueError, match='give cleaning_passes'):
         export_onnx(generator, None, tmp_path / 'refine.onnx')
     assert not list(tmp_path.iterdir())
+
+
+def test_check_catches_a_graph_that_differs(tiny_model):
+    torch.manual_seed(1)  # other weights than the exported ones
+    other = RealBasicVSRNet(**{k: v for k, v in TINY.items() if k != 'type'}).eval()
+    with pytest.raises(ExportError, match='differs from the generator'):
+        check_exported(tiny_model[2], other)
