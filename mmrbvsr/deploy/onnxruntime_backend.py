@@ -42,7 +42,11 @@ class OnnxRuntimeGenerator:
 
     def __init__(self, path: Union[str, Path], device: Union[str, torch.device] = 'cpu',
                  threads: Optional[int] = None) -> None:
-        import onnxruntime as ort
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise ImportError('the onnxruntime backend needs onnxruntime: pip install '
+                              'onnxruntime (or the deploy extra, pip install -e .[deploy])') from e
         self.path = str(path)
         if not Path(self.path).is_file():
             raise FileNotFoundError(f'no ONNX model at {self.path!r}')
