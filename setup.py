@@ -187,6 +187,9 @@ EXTRAS_REQUIRE = {
     # scikit-image wheels carry (all present from 0.21 on)
     'tools': ['scikit-image>=0.21'],
     'tests': ['pytest', 'ruff==0.8.6', 'scikit-image>=0.21', 'openmim==0.3.9'],
+    # ONNX export and the onnxruntime backend (mmrbvsr.deploy); onnx <= 1.22 takes
+    # protobuf 4.25 (MMagic's mediapipe needs protobuf < 5)
+    'deploy': ['onnx>=1.18,<1.23', 'onnx-ir', 'onnxscript>=0.5', 'onnxruntime>=1.20'],
 }
 
 if __name__ == '__main__':

@@ -54,3 +54,7 @@ run train_stage2_bf16 python3 bench/benchmark_train.py --device cuda --stage 2 -
 run bf16_basicvsr python3 bench/benchmark_bf16.py --device cuda --frames 30 --repeat 5
 run train_stage1_fp32 python3 bench/benchmark_train.py --device cuda --stage 1 --frames 30 \
   --iters 5 --compare-branches
+# the ONNX graph (mmrbvsr.deploy), exported on the box, run by onnxruntime's CPU provider
+# (the box's onnxruntime package has no CUDA provider) beside our PyTorch bf16 on the GPU
+# and both PyTorch fp32 on the CPU, same real frames; give it STEP_TIMEOUT=900
+run onnx python3 bench/benchmark_onnx.py --device cuda --frames 10 --size 180x320

@@ -20,7 +20,10 @@ ALLOWED = {
     'mmrbvsr.engine': ('mmrbvsr.engine', 'mmrbvsr.registry'),
     'mmrbvsr.checkpoint': ('mmrbvsr.checkpoint', 'mmrbvsr.models.archs'),
     'mmrbvsr.utils': ('mmrbvsr.utils', 'mmrbvsr.engine'),
-    'mmrbvsr.apis': ('mmrbvsr.apis', 'mmrbvsr.checkpoint', 'mmrbvsr.utils', 'mmrbvsr.registry'),
+    'mmrbvsr.apis': ('mmrbvsr.apis', 'mmrbvsr.deploy', 'mmrbvsr.checkpoint', 'mmrbvsr.utils',
+                     'mmrbvsr.models.builder', 'mmrbvsr.registry'),
+    'mmrbvsr.deploy': ('mmrbvsr.deploy', 'mmrbvsr.checkpoint', 'mmrbvsr.utils',
+                       'mmrbvsr.models', 'mmrbvsr.ops', 'mmrbvsr.version'),
 }
 
 

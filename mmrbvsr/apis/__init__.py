@@ -8,6 +8,7 @@ from .restorer import (
     RestoreJob,
     VideoRestorer,
     build_generator,
+    init_onnx_restorer,
     init_restorer,
     open_sink,
     prepare_job,
@@ -17,7 +18,8 @@ from .restorer import (
 from .video_io import VideoIOError, is_video_path, open_source, output_kind
 
 __all__ = [
-    'VideoRestorer', 'build_generator', 'init_restorer', 'open_sink', 'restore_video',
+    'VideoRestorer', 'build_generator', 'init_restorer', 'init_onnx_restorer', 'open_sink',
+    'restore_video',
     'prepare_job', 'run_job', 'RestoreJob', 'FrameProgress', 'VideoIOError', 'is_video_path',
     'open_source', 'output_kind'
 ]

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 
 from mmrbvsr.checkpoint import CheckpointError
+from mmrbvsr.models.builder import generator_config, read_config
 from mmrbvsr.utils.cli import dtype_speed_warning, parse_device, parse_dtype, parse_out_size
 from mmrbvsr.utils.signals import Interrupted, catch_signals
 
@@ -25,10 +26,9 @@ from .restorer import (
     RestoreJob,
     VideoRestorer,
     check_options,
-    generator_config,
+    init_onnx_restorer,
     init_restorer,
     prepare_job,
-    read_config,
     run_job,
 )
 from .video_io import (
@@ -43,6 +43,7 @@ from .video_io import (
 # encoder options: None unless given (VideoFileSink has the defaults), so that a value given
 # for an output or codec that ignores it is an error rather than silently dropped
 ENCODER_OPTIONS = ('codec', 'crf', 'preset', 'bitrate', 'pix_fmt')
+BACKENDS = ('pytorch', 'onnxruntime')
 
 
 def _natural(text: str) -> int:
@@ -72,13 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog='restore_video.py',
         description='Restore a real low-quality video with RealBasicVSR (x4, or any output '
         'size).')
-    p.add_argument('config', help='RealBasicVSR config (only model.generator is built)')
-    p.add_argument('checkpoint', help='checkpoint path or URL (MMagic, MMEditing 0.x or the '
-                   "authors' RealBasicVSR_x4.pth; the EMA generator is preferred)")
+    p.add_argument('config', nargs='?',
+                   help='RealBasicVSR config (only model.generator is built; pytorch backend)')
+    p.add_argument('checkpoint', nargs='?', help='checkpoint path or URL (MMagic, MMEditing '
+                   "0.x or the authors' RealBasicVSR_x4.pth; the EMA generator is preferred; "
+                   'pytorch backend)')
     p.add_argument('input', help='video file, folder of frames or glob pattern (quote it)')
     p.add_argument('output', help='video file (.mp4, .mkv, .y4m, ...) or a folder for PNG '
                    'frames (a name without an extension, or ending in /)')
     g = p.add_argument_group('model')
+    g.add_argument('--backend', choices=BACKENDS, default=None,
+                   help='pytorch (config and checkpoint) or onnxruntime (--onnx; its CPU '
+                   "provider, CUDA's with --device cuda and onnxruntime-gpu); default: "
+                   'onnxruntime with --onnx, else pytorch')
+    g.add_argument('--onnx', default=None, metavar='MODEL.onnx',
+                   help='a graph written by tools/deployment/export_onnx.py, in place of '
+                   'config and checkpoint')
     g.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1, ... (default: cpu)')
     g.add_argument('--dtype', default='fp32', choices=['fp32', 'bf16', 'fp16'],
                    help='compute precision, under autocast (default: fp32)')
@@ -126,6 +136,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_backend(args: argparse.Namespace) -> Optional[str]:
+    """Sets ``args.backend`` (default: onnxruntime with ``--onnx``) and returns what is wrong
+    with the backend's arguments, or None."""
+    if args.backend is None:
+        args.backend = 'onnxruntime' if args.onnx else 'pytorch'
+    if args.backend == 'pytorch':
+        if args.onnx is not None:
+            return '--onnx needs --backend onnxruntime'
+        if args.checkpoint is None:
+            return 'the pytorch backend needs config and checkpoint before input and output'
+        return None
+    if args.onnx is None:
+        return '--backend onnxruntime needs --onnx MODEL.onnx'
+    if args.config is not None:
+        return 'with --onnx give only input and output: the graph replaces config and checkpoint'
+    if args.refine_threshold is not None or args.no_ema:
+        return ('--refine-threshold and --no-ema apply at export '
+                '(tools/deployment/export_onnx.py), not to an exported graph')
+    return None
+
+
 def encoder_options(args: argparse.Namespace) -> Dict[str, Any]:
     """The encoder options given on the command line (not their defaults)."""
     return {k: getattr(args, k) for k in ENCODER_OPTIONS if getattr(args, k) is not None}
@@ -157,6 +188,9 @@ def check_arguments(args: argparse.Namespace) -> List[str]:
         raise ValueError(f'{" and ".join(x26x_only)} apply to libx264 and libx265, not '
                          f'{codec!r} (use --bitrate for the quality of other codecs)')
     device = parse_device(args.device)
+    if args.backend == 'onnxruntime' and args.dtype != 'fp32':
+        raise ValueError(f'the ONNX graph computes in float32: --dtype must be fp32, got '
+                         f'{args.dtype}')
     warning = dtype_speed_warning(parse_dtype(args.dtype, device), device)
     return [] if warning is None else [warning]
 
@@ -178,9 +212,13 @@ def prepare(args: argparse.Namespace) -> Tuple[Any, RestoreJob]:
     """Everything before the model (warnings and notes go to stderr at once): returns the
     read config and the job."""
     notes = [f'warning: {w}' for w in check_arguments(args)]
-    config = read_config(args.config)
-    scale = int(generator_config(config).get('upscale_factor', 4))
-    check_checkpoint(args.checkpoint)
+    if args.backend == 'onnxruntime':
+        from mmrbvsr.deploy import read_metadata
+        config, scale = None, int(read_metadata(args.onnx)['upscale_factor'])
+    else:
+        config = read_config(args.config)
+        scale = int(generator_config(config).get('upscale_factor', 4))
+        check_checkpoint(args.checkpoint)
     given = encoder_options(args)
     if given and output_kind(args.output) == 'folder':
         options = ', '.join(f'--{k.replace("_", "-")}' for k in given)
@@ -196,11 +234,13 @@ def prepare(args: argparse.Namespace) -> Tuple[Any, RestoreJob]:
 
 def build_restorer(args: argparse.Namespace, config: Any) -> VideoRestorer:
     """Builds the network and loads its weights (the slow part: after every check)."""
-    return init_restorer(
-        config, args.checkpoint, refine_threshold=args.refine_threshold,
-        prefer_ema=not args.no_ema, device=args.device, dtype=args.dtype,
-        window=args.window or None, overlap=args.overlap, tile=args.tile,
-        tile_overlap=args.tile_overlap, out_size=args.out_size, out_scale=args.out_scale)
+    options = dict(device=args.device, dtype=args.dtype, window=args.window or None,
+                   overlap=args.overlap, tile=args.tile, tile_overlap=args.tile_overlap,
+                   out_size=args.out_size, out_scale=args.out_scale)
+    if args.backend == 'onnxruntime':
+        return init_onnx_restorer(args.onnx, **options)
+    return init_restorer(config, args.checkpoint, refine_threshold=args.refine_threshold,
+                         prefer_ema=not args.no_ema, **options)
 
 
 def _print(line: str) -> None:
@@ -209,7 +249,11 @@ def _print(line: str) -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the command; returns its exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = check_backend(args)
+    if problem is not None:
+        parser.error(problem)
     job = None
     with catch_signals():
         try:
@@ -223,7 +267,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 state = 'left as it was' if os.path.lexists(args.output) else 'not written'
             _print(f'interrupted by {e.signame}: {args.output!r} {state}')
             return e.exit_code
-        except (VideoIOError, ValueError, OSError) as e:
+        except (VideoIOError, ValueError, OSError, ImportError) as e:
             _print(f'error: {e}')
             return 1
         except torch.OutOfMemoryError:

@@ -35,8 +35,10 @@ class FrameProgress:
         total (int, optional): Frames expected; None if unknown.
         file (IO, optional): Where to write. Defaults to ``sys.stderr``.
         interval (float, optional): Least seconds between redraws. Defaults to 0.2 on a
-            terminal, 10 otherwise.
+            terminal (``tty_interval``), 10 otherwise.
     """
+
+    tty_interval = 0.2
 
     def __init__(self, total: Optional[int], file: Optional[IO] = None,
                  interval: Optional[float] = None) -> None:
@@ -44,7 +46,9 @@ class FrameProgress:
         self.file = file or sys.stderr
         isatty = getattr(self.file, 'isatty', None)
         self.tty = bool(isatty and isatty())
-        self.interval = interval if interval is not None else (0.2 if self.tty else 10.0)
+        if interval is None:
+            interval = self.tty_interval if self.tty else 10.0
+        self.interval = interval
         self.done = 0.0
         self.start = time.perf_counter()
         self._drawn_at = None

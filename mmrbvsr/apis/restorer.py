@@ -24,10 +24,10 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from torch import nn
 
 from mmrbvsr.checkpoint import load_generator_weights
+from mmrbvsr.models.builder import build_generator
 from mmrbvsr.utils.cli import parse_device, parse_dtype
 
 from .partial_output import remove_leftovers
@@ -42,91 +42,6 @@ from .video_io import (
     open_source,
     output_kind,
 )
-
-
-def read_config(config: Union[str, Path, Config, dict]) -> Union[Config, dict]:
-    """Reads a config file, with errors that name it.
-
-    Raises:
-        FileNotFoundError: If the file does not exist.
-        ValueError: If it cannot be parsed.
-    """
-    if not isinstance(config, (str, Path)):
-        return config
-    if not Path(config).is_file():
-        raise FileNotFoundError(f'config file {str(config)!r} does not exist')
-    try:
-        return Config.fromfile(str(config))
-    except Exception as e:  # syntax errors, failed imports, bad _base_ paths
-        raise ValueError(f'cannot read config {str(config)!r}: {e}') from None
-
-
-def generator_config(config: Union[str, Path, Config, dict]) -> dict:
-    """The ``model.generator`` dict of a config (or of its ``model`` dict), unbuilt.
-
-    An unscoped generator type gets the scope its model builds it in
-    (``docs/mmagic_compatibility.md``): ours inside ``mmrbvsr.RealBasicVSR``, MMagic's
-    inside MMagic's ``RealBasicVSR`` (or with no model type).
-
-    Raises:
-        ValueError: If there is none.
-    """
-    config = read_config(config)
-    model_cfg = config.get('model', config)
-    gen_cfg = model_cfg.get('generator') if hasattr(model_cfg, 'get') else None
-    if not hasattr(gen_cfg, 'get') or 'type' not in gen_cfg:
-        raise ValueError('the config has no model.generator to build (expected a RealBasicVSR '
-                         'config such as configs/realbasicvsr/*.py)')
-    gen_cfg = dict(gen_cfg)
-    kind = str(gen_cfg['type'])
-    if '.' not in kind and '_scope_' not in gen_cfg:
-        ours = str(model_cfg.get('type', '')).startswith('mmrbvsr.')
-        gen_cfg['type'] = f'{"mmrbvsr" if ours else "mmagic"}.{kind}'
-    return gen_cfg
-
-
-def build_generator(config: Union[str, Path, Config, dict],
-                    refine_threshold: Optional[float] = None) -> nn.Module:
-    """Builds only the generator of a config (``cfg.model.generator``), for inference.
-
-    The discriminator, the losses (VGG19 for the perceptual loss) and the EMA copy are not
-    built, and ``spynet_pretrained`` is cleared: the checkpoint holds SPyNet's weights.
-
-    Args:
-        config (str | Path | Config | dict): A training or test config, or its ``model`` dict.
-        refine_threshold (float, optional): Overrides ``dynamic_refine_thres`` (0-255 scale;
-            the paper uses 1.5, the released configs 255, i.e. one cleaning pass).
-
-    Returns:
-        nn.Module: The generator in eval mode.
-
-    Raises:
-        ValueError: If the config has no generator, names an unknown type or arguments the
-            type does not take.
-    """
-    gen_cfg = generator_config(config)
-    if 'spynet_pretrained' in gen_cfg:
-        gen_cfg['spynet_pretrained'] = None
-    if refine_threshold is not None:
-        if not 0 <= refine_threshold <= 255:
-            raise ValueError(f'refine threshold must be in [0, 255], got {refine_threshold}')
-        gen_cfg['dynamic_refine_thres'] = refine_threshold
-    from mmrbvsr.registry import MODELS
-
-    # Our own types are built without importing all of mmagic.models (diffusers, mmcv ops)
-    kind = str(gen_cfg['type'])
-    scope = gen_cfg.get('_scope_', kind.split('.')[0] if '.' in kind else 'mmagic')
-    try:
-        with DefaultScope.overwrite_default_scope(scope):
-            generator = MODELS.build(gen_cfg)
-    except KeyError as e:
-        if 'registry' not in str(e):
-            raise
-        raise ValueError(f'model.generator type {kind!r} is not a known model (mmrbvsr\'s '
-                         'generator is mmrbvsr.RealBasicVSRNet)') from None
-    except TypeError as e:
-        raise ValueError(f'cannot build model.generator {kind!r}: {e}') from None
-    return generator.eval()
 
 
 def check_options(window: Optional[int] = 30, overlap: Optional[int] = None,
@@ -395,6 +310,34 @@ def init_restorer(config: Union[str, Path, Config], checkpoint: Optional[Union[s
     if checkpoint is not None:
         load_generator_weights(generator, checkpoint, prefer_ema)
     return VideoRestorer(generator, **kwargs)
+
+
+
+def init_onnx_restorer(onnx_path: Union[str, Path], device: Union[str, torch.device] = 'cpu',
+                       dtype: Union[str, torch.dtype] = 'fp32', threads: Optional[int] = None,
+                       **kwargs: Any) -> VideoRestorer:
+    """A ``VideoRestorer`` running an exported generator with onnxruntime
+    (``mmrbvsr.deploy.OnnxRuntimeGenerator``).
+
+    Windows, crossfades, tiles and the output size work as with the PyTorch generator
+    (:func:`init_restorer`).
+
+    Args:
+        onnx_path (str | Path): A graph written by ``tools/deployment/export_onnx.py``.
+        device (str | torch.device): ``'cpu'`` (onnxruntime's CPU provider) or a CUDA
+            device (its CUDA provider, ``onnxruntime-gpu``). Default: ``'cpu'``.
+        dtype (str | torch.dtype): Must be ``'fp32'``: the graph computes in float32.
+        threads (int, optional): onnxruntime's intra-op threads.
+        **kwargs: Passed to :class:`VideoRestorer` (window, overlap, tile, ...).
+
+    Returns:
+        VideoRestorer: Ready to restore.
+    """
+    from mmrbvsr.deploy import OnnxRuntimeGenerator
+    if dtype not in ('fp32', torch.float32):
+        raise ValueError(f'the ONNX graph computes in float32: dtype must be fp32, got {dtype!r}')
+    generator = OnnxRuntimeGenerator(onnx_path, device, threads)
+    return VideoRestorer(generator, device=device, dtype='fp32', **kwargs)
 
 
 def open_sink(output: Union[str, Path], fps: Fraction, audio_from: Optional[str] = None,

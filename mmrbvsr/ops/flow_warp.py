@@ -46,9 +46,10 @@ def flow_warp(x: Tensor,
         indexing='ij')
     grid = torch.stack((grid_x, grid_y), 2)  # (h, w, 2)
     grid_flow = grid + flow.to(dtype)
-    # pixel coordinates -> [-1, 1]
-    grid_flow_x = 2.0 * grid_flow[..., 0] / max(w - 1, 1) - 1.0
-    grid_flow_y = 2.0 * grid_flow[..., 1] / max(h - 1, 1) - 1.0
+    # pixel coordinates -> [-1, 1]; torch.sym_max, not max: torch.export traces a builtin
+    # max in the body of a scan (mmrbvsr.deploy's loops) as a min (torch 2.14)
+    grid_flow_x = 2.0 * grid_flow[..., 0] / torch.sym_max(w - 1, 1) - 1.0
+    grid_flow_y = 2.0 * grid_flow[..., 1] / torch.sym_max(h - 1, 1) - 1.0
     grid_flow = torch.stack((grid_flow_x, grid_flow_y), dim=3)
     out = F.grid_sample(
         x.to(dtype), grid_flow, mode=interpolation, padding_mode=padding_mode,

@@ -46,8 +46,8 @@ def read_dataset(data_root: Path):
     init_default_scope('mmagic')
     cfg = Config.fromfile(str(STAGE1)).train_dataloader.dataset
     loading = [t for t in cfg.pipeline
-               if t['type'] in ('GenerateSegmentIndices', 'LoadImageFromFile')]
-    assert [t['type'] for t in loading] == ['GenerateSegmentIndices', 'LoadImageFromFile']
+               if t['type'].split('.')[-1] in ('GenerateSegmentIndices', 'LoadImageFromFile')]
+    assert [t['type'] for t in loading] == ['GenerateSegmentIndices', 'mmrbvsr.LoadImageFromFile']
     cfg.update(data_root=str(data_root), pipeline=loading)
     return DATASETS.build(cfg)
 

@@ -24,6 +24,7 @@ import pytest
 import torch
 
 from mmrbvsr.apis import command, open_source
+from mmrbvsr.apis.progress import FrameProgress
 from tests.test_apis.conftest import write_video
 
 REPO = Path(__file__).resolve().parents[2]
@@ -374,6 +375,7 @@ def test_progress_line_and_errors_on_a_line_of_their_own(short_clip, tiny_config
     (tmp_path / 'in' / '008.png').write_bytes(data[:len(data) // 2])
     terminal = Terminal()
     monkeypatch.setattr(sys, 'stderr', terminal)
+    monkeypatch.setattr(FrameProgress, 'tty_interval', 0.0)  # every update drawn, however fast
     assert cli([tiny_config, tiny_checkpoint, tmp_path / 'in', tmp_path / 'out.mp4',
                 '--window', '4', '--overlap', '1']) == 1
     # the status line, redrawn in place, then the error on a line of its own (loggers that
