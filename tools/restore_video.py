@@ -38,6 +38,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='split frames into square tiles of this many input pixels')
     g.add_argument('--tile-overlap', type=int, default=16,
                    help='input pixels shared by neighbouring tiles (default: 16)')
+    g.add_argument('--batch-windows', type=int, default=None,
+                   help='windows restored together as one batch, same output (default: 1 on '
+                   'a CPU; on a GPU chosen from the free memory and the frame size)')
     g = p.add_argument_group('output')
     size = g.add_mutually_exclusive_group()
     size.add_argument('--out-size', type=parse_out_size, default=None,
@@ -67,7 +70,8 @@ def main(argv=None) -> int:
             args.config, args.checkpoint, refine_threshold=args.refine_threshold,
             prefer_ema=not args.no_ema, device=args.device, dtype=args.dtype,
             window=args.window or None, overlap=args.overlap, tile=args.tile,
-            tile_overlap=args.tile_overlap, out_size=args.out_size, out_scale=args.out_scale)
+            tile_overlap=args.tile_overlap, out_size=args.out_size, out_scale=args.out_scale,
+            batch_windows=args.batch_windows)
         video_options = dict(codec=args.codec, crf=args.crf, preset=args.preset,
                              bitrate=args.bitrate, pix_fmt=args.pix_fmt)
         result = restore_video(
