@@ -15,6 +15,7 @@ then hands them to the encoder as they are. On a CPU the RGB frames of
 :meth:`VideoRestorer.restore_frames` are encoded as usual.
 """
 import threading
+import time
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Optional, Tuple, Union
 
@@ -54,6 +55,7 @@ class BackgroundIterator:
         self._stop = False
         self._error: Optional[BaseException] = None
         self._done = False
+        self.waited = 0.0  # seconds the consumer waited for items
         self._thread = threading.Thread(target=self._run, args=(iter(iterable), ), name=name,
                                         daemon=True)
         self._thread.start()
@@ -87,8 +89,11 @@ class BackgroundIterator:
 
     def __next__(self) -> Any:
         with self._cond:
-            while not self._items and not self._done:
-                self._cond.wait(_POLL)
+            if not self._items and not self._done:
+                start = time.perf_counter()
+                while not self._items and not self._done:
+                    self._cond.wait(_POLL)
+                self.waited += time.perf_counter() - start
             if self._items:
                 item = self._items.popleft()
                 self._cond.notify_all()
@@ -137,6 +142,7 @@ class BackgroundWriter:
         self._cond = threading.Condition()
         self._stop = False
         self._error: Optional[BaseException] = None
+        self.waited = 0.0  # seconds put() waited for room
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -175,9 +181,11 @@ class BackgroundWriter:
     def put(self, item: Any, weight: int = 1) -> None:
         """Queues ``item``; blocks while the queue is full; raises the writer's error."""
         with self._cond:
+            start = time.perf_counter()
             while (not self._stop and item is not _DONE and self._items
                    and self._weight + weight > self._capacity()):
                 self._cond.wait(_POLL)
+            self.waited += time.perf_counter() - start
             self._raise()
             if self._stop:
                 raise RuntimeError('the writer thread has stopped')
@@ -282,7 +290,7 @@ class HostFrames:
             with torch.cuda.stream(stream):
                 self._host.copy_(frames, non_blocking=True)
             frames.record_stream(stream)  # not reused by the allocator before the copy ends
-            self._event = torch.cuda.Event()
+            self._event = torch.cuda.Event(blocking=True)  # the waiting thread sleeps
             self._event.record(stream)
         else:
             self._host = frames
@@ -318,7 +326,8 @@ def encodes_yuv_on_device(restorer, sink: FrameSink) -> bool:
 
 def restore_stream(restorer, source: Iterable[np.ndarray], sink: FrameSink,
                    on_frames: Optional[Callable[[int], None]] = None,
-                   device_yuv: Optional[bool] = None) -> Tuple[int, Optional[Tuple[int, int]]]:
+                   device_yuv: Optional[bool] = None,
+                   stats: Optional[dict] = None) -> Tuple[int, Optional[Tuple[int, int]]]:
     """Decodes ``source`` ahead in a thread, restores it, encodes into ``sink`` in a thread.
 
     Args:
@@ -330,6 +339,9 @@ def restore_stream(restorer, source: Iterable[np.ndarray], sink: FrameSink,
             frames handed to the encoder, for progress.
         device_yuv (bool, optional): Convert to YUV 4:2:0 on the restorer's device (see the
             module docstring). None: where :func:`encodes_yuv_on_device` says so.
+        stats (dict, optional): Filled with where the calling thread waited, in seconds:
+            ``'frames'`` (for the decoder), ``'encoder'`` (for room in the encoder's queue)
+            and ``'flush'`` (for the encoder to finish after the last frame).
 
     Returns:
         tuple: The number of frames written and the output size ``(width, height)``.
@@ -348,8 +360,8 @@ def restore_stream(restorer, source: Iterable[np.ndarray], sink: FrameSink,
     # read ahead: the input frames of one batch of windows; written behind: up to two
     # batches' output frames
     ahead = restorer.frames_per_batch
-    with BackgroundWriter(write, lambda: 2 * ahead()) as writer, \
-            BackgroundIterator(source, ahead) as frames:
+    writer = BackgroundWriter(write, lambda: 2 * ahead())
+    with writer, BackgroundIterator(source, ahead) as frames:
         if device_yuv:
             for chunk in restorer.restore_chunks(frames):
                 size = (chunk.size(-1), chunk.size(-2))
@@ -367,4 +379,9 @@ def restore_stream(restorer, source: Iterable[np.ndarray], sink: FrameSink,
                 size = (frame.shape[1], frame.shape[0])
                 if on_frames is not None:
                     on_frames(1)
+        if stats is not None:
+            stats.update(frames=frames.waited, encoder=writer.waited)
+            flush_start = time.perf_counter()
+    if stats is not None:
+        stats['flush'] = time.perf_counter() - flush_start
     return count, size

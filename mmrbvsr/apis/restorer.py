@@ -144,9 +144,10 @@ WINDOW_BYTES_PER_PIXEL_FRAME_D = 72
 RECON_BYTES_PER_PIXEL_D = 3072
 FIXED_BYTES = 3 * 2**30
 MEMORY_SHARE = 0.7  # of the free memory: the model is an estimate
-# A batch saturates the GPU's convolutions once a propagation step sees about this many LR
-# pixels (n clips x h x w); larger batches only add latency and memory.
-SATURATION_PIXELS = 2**21
+# A batch fills the GPU's convolutions once a propagation step sees about this many LR
+# pixels (n clips x h x w: 10 windows at 180x320, 2 at 540x960); larger batches add memory
+# and latency, and leave fewer batches in a short video to overlap decoding and encoding.
+SATURATION_PIXELS = 2**19
 MAX_BATCH_WINDOWS = 16
 
 
@@ -364,13 +365,14 @@ class VideoRestorer:
         """Restores the windows ``[s, s + length)`` for ``s`` in ``starts`` as one batch;
         ``frames`` are the input frames from index ``first`` on."""
         end = starts[-1] + length
-        stack = np.stack(frames[starts[0] - first:end - first])  # (m, h, w, 3)
+        needed = frames[starts[0] - first:end - first]
         if self.device.type == 'cuda':  # pinned: the upload does not wait for the GPU
-            staged = torch.empty(stack.shape, dtype=torch.uint8, pin_memory=True)
-            staged.numpy()[...] = stack
+            staged = torch.empty((len(needed), ) + needed[0].shape, dtype=torch.uint8,
+                                 pin_memory=True)
+            np.stack(needed, out=staged.numpy())
             uploaded = staged.to(self.device, non_blocking=True)
         else:
-            uploaded = torch.from_numpy(stack)
+            uploaded = torch.from_numpy(np.stack(needed))  # (m, h, w, 3)
         offsets = [s - starts[0] for s in starts]
         clips = torch.stack([uploaded[o:o + length] for o in offsets])  # (n, t, h, w, 3)
         lqs = clips.permute(0, 1, 4, 2, 3).float() / 255
