@@ -222,7 +222,7 @@ def run_ours(generator, args, batch: Optional[int], src: str, dst: str, dtype: s
                              overlap=args.overlap if overlap is None else overlap,
                              batch_windows=batch)
     options = dict(preset=args.preset, crf=args.crf)
-    if warmup:
+    if warmup and args.warmup:
         restore_video(restorer, src, dst, progress=False, overwrite=True, **options)
     reset_peak(device)
     stats = {}  # where the main thread waited
@@ -254,7 +254,7 @@ def run_compute(generator, args, batch: Optional[int], frames: List[np.ndarray],
         cuda_sync(device)
         return out
 
-    if warmup:
+    if warmup and args.warmup:
         once(False)
     reset_peak(device)
     times, out = [], None
@@ -337,34 +337,39 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float('inf') if mse == 0 else 10 * math.log10(255 ** 2 / mse)
 
 
-def profile_restore(generator, args, batch, frames) -> None:
-    """Where the time of one compute-only run goes: CUDA kernels, GPU busy share."""
+def profile_restore(generator, args, batch, src: str, dst: str) -> None:
+    """Where the time of one end-to-end run goes: the busy share of the GPU, the kernels,
+    where the main thread waited."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as profiler
     device = torch.device(args.device)
     restorer = VideoRestorer(generator, device=device, dtype=args.dtype, window=args.window,
                              overlap=args.overlap, batch_windows=batch)
-    for chunk in restorer.restore_chunks(frames):  # warm-up
-        quantize(chunk).cpu()
-    cuda_sync(device)
+    options = dict(preset=args.preset, crf=args.crf)
+    restore_video(restorer, src, dst, progress=False, overwrite=True, **options)  # warm-up
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]
                                            if device.type == 'cuda' else [])
-    start = time.perf_counter()
+    stats = {}
     with profiler(activities=activities) as prof:
-        for chunk in restorer.restore_chunks(frames):
-            quantize(chunk).cpu()
+        start = time.perf_counter()
+        source = open_source(src)
+        with open_sink(dst, source.fps, None, True, **options) as sink:
+            restore_stream(restorer, source, sink, stats=stats)
         cuda_sync(device)
-    wall = time.perf_counter() - start
+        wall = time.perf_counter() - start
     events = prof.key_averages()
-    key = 'self_device_time_total' if device.type == 'cuda' else 'self_cpu_time_total'
+    on_device = device.type == 'cuda'
+    key = 'self_device_time_total' if on_device else 'self_cpu_time_total'
     if not hasattr(events[0], key):
         key = 'self_cuda_time_total'
-    busy = sum(getattr(e, key) for e in events if e.device_type.name in ('CUDA', 'CPU')
-               and (device.type != 'cuda' or e.device_type.name == 'CUDA')) / 1e6
-    print(f'\n## profile: compute only, B={restorer.last_batch_windows}, {len(frames)} frames, '
-          f'{wall:.2f} s wall under the profiler, {busy:.2f} s of '
-          f'{"GPU kernels" if device.type == "cuda" else "CPU ops"} '
-          f'({busy / wall:.0%} of the wall time)')
+    kind = 'CUDA' if on_device else 'CPU'
+    busy = sum(getattr(e, key) for e in events if e.device_type.name == kind) / 1e6
+    print(f'\n## profile: end to end, B={restorer.last_batch_windows}, {args.frames} frames, '
+          f'{wall:.2f} s wall under the profiler; {busy:.2f} s of '
+          f'{"GPU kernels" if on_device else "CPU ops"} ({busy / wall:.0%} of the wall time); '
+          f'the main thread waited {stats.get("frames", 0):.2f} s for decoded frames, '
+          f'{stats.get("encoder", 0):.2f} s for room in the encoder queue, '
+          f'{stats.get("flush", 0):.2f} s for the encoder to finish')
     print(events.table(sort_by=key, row_limit=25, max_name_column_width=70))
 
 
@@ -404,10 +409,15 @@ def main() -> None:
     p.add_argument('--target-fps', type=float, default=None)
     p.add_argument('--peak-tflops', type=float, default=990.0,
                    help='dense bf16 peak of the GPU (H200: ~990)')
+    p.add_argument('--warmup', type=int, default=None,
+                   help='1: an untimed run before each timed one (CUDA graphs, cuDNN); '
+                   'default: on CUDA only')
     p.add_argument('--out-dir', default=None, help='keep the clips here')
     args = p.parse_args()
     device = torch.device(args.device)
     args.dtype = args.dtype or ('bf16' if device.type == 'cuda' else 'fp32')
+    if args.warmup is None:
+        args.warmup = int(device.type == 'cuda')
     height, width = args.size
     if args.batch_windows is None and device.type != 'cuda':
         args.batch_windows = 2  # the CPU default is 1: the batched row needs more
@@ -431,7 +441,9 @@ def main() -> None:
     print(f'machine: {machine()}')
     print(f'input: {args.input or "synthetic moving texture"}; generator: RealBasicVSRNet '
           f'{args.mid_channels} channels, {args.blocks} + {args.blocks} blocks, '
-          f'{flop / 1e12:.4f} TFLOP per frame (flop_counter, whole clip)')
+          f'{flop / 1e12:.4f} TFLOP per frame of a whole-clip call (flop_counter on '
+          f"MMagic's generator at {height}x{width} with 2 and 3 frames, extrapolated to "
+          f'{args.frames})')
     rows = []
     base_fps = None
 
@@ -532,7 +544,8 @@ def main() -> None:
         print(f'\ntarget {args.target_fps:g} frames/s end to end: '
               f'{"reached" if met else "not reached"} ({fps:.1f})')
         if not met and args.profile:
-            profile_restore(ours, args, args.batch_windows, frames)
+            profile_restore(ours, args, args.batch_windows, src,
+                            osp.join(tmp, 'ours_profiled.mp4'))
     print(f'\noutput pixels per frame: {out_pixels}; clips in {tmp}')
 
 
