@@ -215,7 +215,7 @@ def peak_gib(device):
 
 def run_ours(generator, args, batch: Optional[int], src: str, dst: str, dtype: str,
              window=None, overlap=None, warmup: bool = True) -> dict:
-    """``restore_video`` end to end (a warm-up run first: CUDA graphs, cuDNN)."""
+    """``restore_video``'s path end to end (a warm-up run first: CUDA graphs, cuDNN)."""
     device = torch.device(args.device)
     restorer = VideoRestorer(generator, device=device, dtype=dtype,
                              window=window or args.window,
@@ -233,9 +233,8 @@ def run_ours(generator, args, batch: Optional[int], src: str, dst: str, dtype: s
         count, size = restore_stream(restorer, source, sink, stats=stats)
     cuda_sync(device)
     seconds = time.perf_counter() - start
-    result = dict(frames=count, size=size)
-    return dict(frames=result['frames'], seconds=seconds, peak=peak_gib(device),
-                batch=restorer.last_batch_windows, waits=stats, size=result['size'])
+    return dict(frames=count, seconds=seconds, peak=peak_gib(device),
+                batch=restorer.last_batch_windows, waits=stats, size=size)
 
 
 def run_compute(generator, args, batch: Optional[int], frames: List[np.ndarray], dtype: str,
@@ -430,9 +429,9 @@ def main() -> None:
     write_clip(frames, src)
     frames = decode(src)  # what every run reads
     theirs, ours = build(args.spynet, args.mid_channels, args.blocks)
-    theirs.to(device)
+    flop = flop_per_frame(theirs.to(device), args.frames, height, width, device)
+    theirs.cpu()
     ours.to(device)
-    flop = flop_per_frame(theirs, args.frames, height, width, device)
     out_pixels = 16 * height * width
 
     print(f'# VideoRestorer end to end: {args.frames} frames {height}x{width} -> '
@@ -444,39 +443,22 @@ def main() -> None:
           f'{flop / 1e12:.4f} TFLOP per frame of a whole-clip call (flop_counter on '
           f"MMagic's generator at {height}x{width} with 2 and 3 frames, extrapolated to "
           f'{args.frames})')
-    rows = []
-    base_fps = None
+    header = ('run', 'frames/s end to end', 'compute-only frames/s', 'GPU peak GiB',
+              'TFLOP/s', 'share of bf16 peak', 'notes')
+    print(table([], header))  # rows follow as they are measured (a timeout keeps them)
+    fps_of = {}
 
-    def add(name, result, compute=None, note=''):
-        nonlocal base_fps
+    def add(key, name, result, compute=None, note=''):
         if 'error' in result:
-            rows.append((name, result['error'], '-', '-', result.get('peak', '-'), '-', '-',
-                         note))
+            print(table([(name, result['error'], '-', result.get('peak', '-'), '-', '-', note)],
+                        header).splitlines()[-1])
             return None
-        fps = result['frames'] / result['seconds']
+        fps = fps_of[key] = result['frames'] / result['seconds']
         tflops = fps * flop / 1e12
-        if name.startswith('MMagic') and base_fps is None:
-            base_fps = fps
-        ratio = f'{fps / base_fps:.2f}x' if base_fps else '-'
         compute_fps = (f'{args.frames / compute["seconds"]:.3g}' if compute else '-')
-        rows.append((name, fps, ratio, compute_fps, result['peak'], tflops,
-                     f'{tflops / args.peak_tflops:.1%}', note))
+        print(table([(name, fps, compute_fps, result['peak'], tflops,
+                      f'{tflops / args.peak_tflops:.1%}', note)], header).splitlines()[-1])
         return fps
-
-    results = {}
-    if not args.no_mmagic:
-        model = mmagic_model(theirs, device)
-        if not args.no_mmagic_whole:
-            results['whole'] = run_mmagic(model, args, src, osp.join(tmp, 'mmagic_whole.mp4'),
-                                          None)
-            add('MMagic 1.2.0 inferencer, whole clip, fp32', results['whole'])
-        results['chunks'] = run_mmagic(model, args, src, osp.join(tmp, 'mmagic_chunks.mp4'),
-                                       args.window)
-        add(f'MMagic 1.2.0 inferencer, max_seq_len={args.window}, fp32', results['chunks'])
-        model = None
-        theirs.cpu()
-        if device.type == 'cuda':
-            torch.cuda.empty_cache()
 
     def restorer_note(r, window=None, overlap=None):
         window, overlap = window or args.window, args.overlap if overlap is None else overlap
@@ -500,37 +482,39 @@ def main() -> None:
                        args.dtype)
     compute = run_compute(ours, args, args.batch_windows, frames, args.dtype,
                           collect=args.psnr or bool(args.encoder_presets))
-    fps = add(f'mmrbvsr VideoRestorer, batched, {args.dtype}', batched, compute,
+    fps = add('batched', f'mmrbvsr VideoRestorer, batched, {args.dtype}', batched, compute,
               restorer_note(batched))
     sequential = run_ours(ours, args, 1, src, osp.join(tmp, 'ours_sequential.mp4'),
                           args.dtype)
-    add(f'mmrbvsr VideoRestorer, sequential (B=1), {args.dtype}', sequential,
+    add('sequential', f'mmrbvsr VideoRestorer, sequential (B=1), {args.dtype}', sequential,
         run_compute(ours, args, 1, frames, args.dtype), restorer_note(sequential))
-    for spec in args.extra_windows:
-        w, o = (int(v) for v in spec.split('/'))
-        extra = run_ours(ours, SimpleNamespace(**{**vars(args), 'window': w, 'overlap': o}),
-                         args.batch_windows, src, osp.join(tmp, f'ours_w{w}.mp4'), args.dtype,
-                         window=w, overlap=o)
-        add(f'mmrbvsr VideoRestorer, batched, window {w} overlap {o}, {args.dtype}', extra,
-            note=restorer_note(extra, w, o))
     if args.psnr:
         reference = run_compute(ours, args, args.batch_windows, frames, 'fp32', collect=True,
                                 warmup=False)
-        rows.append(('mmrbvsr compute only, fp32 (PSNR reference; no warm-up)', '-', '-',
-                     f'{args.frames / reference["seconds"]:.3g}', reference['peak'], '-', '-',
-                     f'PSNR {args.dtype} vs fp32: '
-                     f'{psnr(compute["frames"], reference["frames"]):.2f} dB (uint8 frames)'))
-    print(table(rows, header=('run', 'frames/s end to end', 'vs MMagic', 'compute-only '
-                              'frames/s', 'GPU peak GiB', 'TFLOP/s', 'share of bf16 peak',
-                              'notes')))
-    if args.sweep:
-        sweep = []
-        for b in args.sweep:
-            r = run_ours(ours, args, b, src, osp.join(tmp, f'ours_b{b}.mp4'), args.dtype)
-            sweep.append((b, r['frames'] / r['seconds'], r['peak'], restorer_note(r)))
-        print(f'\nend to end by batch size ({args.dtype}):')
-        print(table(sweep, header=('B (windows per batch)', 'frames/s', 'GPU peak GiB',
-                                   'notes')))
+        print(table([('mmrbvsr compute only, fp32 (PSNR reference; no warm-up)', '-',
+                      f'{args.frames / reference["seconds"]:.3g}', reference['peak'], '-', '-',
+                      f'PSNR {args.dtype} vs fp32: '
+                      f'{psnr(compute["frames"], reference["frames"]):.2f} dB (uint8 '
+                      'frames)')], header).splitlines()[-1])
+        reference = None
+    if not args.no_mmagic:
+        theirs.to(device)  # ours keeps its weights and CUDA graphs on the device
+        if device.type == 'cuda':
+            torch.cuda.empty_cache()
+        model = mmagic_model(theirs, device)
+        add('chunks', f'MMagic 1.2.0 inferencer, max_seq_len={args.window}, fp32',
+            run_mmagic(model, args, src, osp.join(tmp, 'mmagic_chunks.mp4'), args.window))
+        if not args.no_mmagic_whole:
+            add('whole', 'MMagic 1.2.0 inferencer, whole clip, fp32',
+                run_mmagic(model, args, src, osp.join(tmp, 'mmagic_whole.mp4'), None))
+        model = None
+        theirs.cpu()
+        if device.type == 'cuda':
+            torch.cuda.empty_cache()
+        ratios = [(f'ours {a} / MMagic {b}', fps_of[a] / fps_of[b])
+                  for a in ('batched', 'sequential') for b in ('whole', 'chunks')
+                  if a in fps_of and b in fps_of]
+        print('\n' + table(ratios, header=('end to end', 'ratio')))
     if args.encoder_presets:
         enc = []
         for preset in args.encoder_presets:
@@ -539,6 +523,7 @@ def main() -> None:
         print(f'\nencoder alone (libx264, CRF {args.crf}, prepared yuv420p frames, '
               f'{os.cpu_count()} cores):')
         print(table(enc, header=('preset', 'frames/s')))
+    compute = None
     if args.target_fps and fps is not None:
         met = fps >= args.target_fps
         print(f'\ntarget {args.target_fps:g} frames/s end to end: '
@@ -546,6 +531,23 @@ def main() -> None:
         if not met and args.profile:
             profile_restore(ours, args, args.batch_windows, src,
                             osp.join(tmp, 'ours_profiled.mp4'))
+    if args.extra_windows:
+        print('\n' + table([], header))
+    for spec in args.extra_windows:
+        w, o = (int(v) for v in spec.split('/'))
+        extra = run_ours(ours, SimpleNamespace(**{**vars(args), 'window': w, 'overlap': o}),
+                         args.batch_windows, src, osp.join(tmp, f'ours_w{w}.mp4'), args.dtype,
+                         window=w, overlap=o)
+        add(f'w{w}', f'mmrbvsr VideoRestorer, batched, window {w} overlap {o}, {args.dtype}',
+            extra, note=restorer_note(extra, w, o))
+    if args.sweep:
+        print(f'\nend to end by batch size ({args.dtype}):')
+        sweep_header = ('B (windows per batch)', 'frames/s', 'GPU peak GiB', 'notes')
+        print(table([], sweep_header))
+        for b in args.sweep:
+            r = run_ours(ours, args, b, src, osp.join(tmp, f'ours_b{b}.mp4'), args.dtype)
+            print(table([(b, r['frames'] / r['seconds'], r['peak'], restorer_note(r))],
+                        sweep_header).splitlines()[-1])
     print(f'\noutput pixels per frame: {out_pixels}; clips in {tmp}')
 
 

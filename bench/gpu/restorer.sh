@@ -54,17 +54,19 @@ restorer_steps() {
   # the default B against the memory model), and the CUDA graphs' own tests
   step restorer_tests 90 "$py" -m pytest -q -p no:cacheprovider \
     tests/test_apis/test_restorer_cuda.py tests/test_ops/test_cuda_graph.py
+  # x264 superfast: at 720p it costs ~12 CPU-ms a frame (veryfast ~21, medium ~50, ultrafast
+  # ~5; one Zen 4 core, bikes content), i.e. ~7 of the 16 cores at 600 frames/s
   # ~70 s: MMagic 2 x ~10 s; ours 2 runs each (warm-up, timed) of ~1 s; fp32 for the PSNR
   # ~3 s; B = 4 and 16 end to end; windows 60/10 and 30/0 (MMagic's chunking: no overlap);
   # the encoder alone on 300 frames; the profile ~5 s
   step restorer_720p 120 "$py" "${bench[@]}" "${input[@]}" "${spynet[@]}" --frames 300 \
-    --size 180x320 --sweep 4 16 --extra-windows 60/10 30/0 \
-    --encoder-presets veryfast ultrafast medium --target-fps 600
+    --size 180x320 --preset superfast --sweep 4 16 --extra-windows 60/10 30/0 \
+    --encoder-presets superfast ultrafast veryfast medium --target-fps 600
   # ~130 s: MMagic 2 x ~45 s (compute ~15 s, tensor2img and mp4v ~25 s at 4K); ours ~3 s a
-  # run; fp32 ~8 s; B = 1 and 4 end to end; the encoder alone on 120 4K frames
+  # run; fp32 ~8 s; B = 4 end to end; window 60/10; the encoder alone on 120 4K frames
   step restorer_4k 180 "$py" "${bench[@]}" "${input[@]}" "${spynet[@]}" --frames 120 \
-    --size 540x960 --sweep 4 --extra-windows 60/10 --encoder-presets veryfast \
-    --target-fps 60
+    --size 540x960 --preset superfast --sweep 4 --extra-windows 60/10 \
+    --encoder-presets superfast veryfast --target-fps 60
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then  # run, not sourced

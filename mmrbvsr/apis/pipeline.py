@@ -348,6 +348,7 @@ def restore_stream(restorer, source: Iterable[np.ndarray], sink: FrameSink,
     """
     if device_yuv is None:
         device_yuv = encodes_yuv_on_device(restorer, sink)
+    num_frames = getattr(source, 'num_frames', None)  # a FrameSource's, if known
     count, size = 0, None
 
     def write(item) -> None:
@@ -363,7 +364,7 @@ def restore_stream(restorer, source: Iterable[np.ndarray], sink: FrameSink,
     writer = BackgroundWriter(write, lambda: 2 * ahead())
     with writer, BackgroundIterator(source, ahead) as frames:
         if device_yuv:
-            for chunk in restorer.restore_chunks(frames):
+            for chunk in restorer.restore_chunks(frames, num_frames):
                 size = (chunk.size(-1), chunk.size(-2))
                 # converted in parts: the float temporaries stay small
                 for part in chunk.split(max(1, CONVERT_PIXELS // (size[0] * size[1]))):
@@ -373,7 +374,7 @@ def restore_stream(restorer, source: Iterable[np.ndarray], sink: FrameSink,
                     if on_frames is not None:
                         on_frames(num)
         else:
-            for frame in restorer.restore_frames(frames):
+            for frame in restorer.restore_frames(frames, num_frames):
                 writer.put(frame)
                 count += 1
                 size = (frame.shape[1], frame.shape[0])

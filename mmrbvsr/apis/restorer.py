@@ -149,6 +149,9 @@ MEMORY_SHARE = 0.7  # of the free memory: the model is an estimate
 # and latency, and leave fewer batches in a short video to overlap decoding and encoding.
 SATURATION_PIXELS = 2**19
 MAX_BATCH_WINDOWS = 16
+# A video of known length gets at least this many batches, so that decoding the first and
+# encoding the last batch (the GPU's idle time) are a small part of the run.
+MIN_BATCHES = 4
 
 
 def window_bytes(frames: int, pixels: int, dtype: torch.dtype) -> int:
@@ -160,13 +163,15 @@ def window_bytes(frames: int, pixels: int, dtype: torch.dtype) -> int:
 
 
 def default_batch_windows(device: torch.device, dtype: torch.dtype, frames: int,
-                          pixels: int) -> int:
+                          pixels: int, windows: Optional[int] = None) -> int:
     """Windows per batch on ``device`` for windows of ``frames`` frames of ``pixels`` LR
     pixels each (tiles included): 1 on a CPU; on a GPU as many as ``MEMORY_SHARE`` of the
     free memory holds by the memory model, at most enough to saturate the GPU
-    (``SATURATION_PIXELS``) and ``MAX_BATCH_WINDOWS``."""
+    (``SATURATION_PIXELS``), ``MAX_BATCH_WINDOWS`` and, for a video of ``windows`` windows,
+    a ``MIN_BATCHES``-th of them."""
     if device.type != 'cuda':
         return 1
+    few = MAX_BATCH_WINDOWS if windows is None else -(-windows // MIN_BATCHES)
     free, _ = torch.cuda.mem_get_info(device)
     stats = torch.cuda.memory_stats(device)
     # memory the caching allocator holds but does not use is free for the batch too
@@ -174,7 +179,7 @@ def default_batch_windows(device: torch.device, dtype: torch.dtype, frames: int,
         'allocated_bytes.all.current', 0)
     fits = int((free * MEMORY_SHARE - FIXED_BYTES) // window_bytes(frames, pixels, dtype))
     saturating = -(-SATURATION_PIXELS // pixels)
-    return max(1, min(fits, saturating, MAX_BATCH_WINDOWS))
+    return max(1, min(fits, saturating, few, MAX_BATCH_WINDOWS))
 
 
 class VideoRestorer:
@@ -378,7 +383,8 @@ class VideoRestorer:
         lqs = clips.permute(0, 1, 4, 2, 3).float() / 255
         return self.restore_clips(lqs)
 
-    def restore_chunks(self, frames: Iterable[np.ndarray]) -> Iterator[torch.Tensor]:
+    def restore_chunks(self, frames: Iterable[np.ndarray],
+                       num_frames: Optional[int] = None) -> Iterator[torch.Tensor]:
         """Restores a stream of frames, yielding the output in order as soon as it is final.
 
         Reads ahead the frames of ``batch_windows`` windows, restores them as one batch and
@@ -386,6 +392,8 @@ class VideoRestorer:
 
         Args:
             frames (Iterable[np.ndarray]): RGB ``uint8`` frames ``(h, w, 3)`` of equal size.
+            num_frames (int, optional): How many frames to expect, if known (the default
+                ``batch_windows`` then leaves several batches to overlap with the codec).
 
         Yields:
             Tensor: ``(k, 3, sH, sW)`` float32 output frames on the restorer's device, in
@@ -441,7 +449,9 @@ class VideoRestorer:
                 tiles = self._tiles(*size)
                 pixels = size[0] * size[1] if tiles is None else (
                     tiles[0] * tiles[1] * len(tiles[2]))
-                batch = default_batch_windows(self.device, self.dtype, window, pixels)
+                windows = None if not num_frames else max(
+                    1, -(-(num_frames - overlap) // step))
+                batch = default_batch_windows(self.device, self.dtype, window, pixels, windows)
                 self.last_batch_windows = batch
             inputs.append(frame)
             read += 1
@@ -470,11 +480,14 @@ class VideoRestorer:
             yield pending
             pending = None
 
-    def restore_frames(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    def restore_frames(self, frames: Iterable[np.ndarray],
+                       num_frames: Optional[int] = None) -> Iterator[np.ndarray]:
         """Restores a stream of frames, yielding each output frame as soon as it is final.
 
         Args:
             frames (Iterable[np.ndarray]): RGB ``uint8`` frames ``(h, w, 3)`` of equal size.
+            num_frames (int, optional): How many frames to expect, if known (see
+                :meth:`restore_chunks`).
 
         Yields:
             np.ndarray: RGB ``uint8`` output frames, in order, one per input frame.
@@ -483,7 +496,7 @@ class VideoRestorer:
             VideoIOError: If there are no frames or their size changes.
             ValueError: If a frame is not RGB ``uint8``.
         """
-        for chunk in self.restore_chunks(frames):
+        for chunk in self.restore_chunks(frames, num_frames):
             size = _out_size(*self.last_input_size, self.out_size, self.out_scale)
             yield from self._to_frames(chunk, size)
 

@@ -157,3 +157,29 @@ def test_cli_batched_video_equals_sequential(restore_cli, tiny_config, tiny_chec
     assert np.abs(videos[0].astype(int) - videos[1].astype(int)).max() <= 1
     assert restore_cli([str(tiny_config), str(tiny_checkpoint), str(clip),
                         str(tmp_path / 'bad.mp4'), '--batch-windows', '0']) == 1
+
+
+def test_default_batch_windows_on_a_gpu(monkeypatch):
+    # the rule's arithmetic, with the GPU's free memory stubbed: 70% of it less 3 GiB over
+    # the memory model of one window, at most 2^19 LR pixels per step, 16 windows, and a
+    # quarter of the video's windows
+    from mmrbvsr.apis import restorer as module
+    free = {'value': 80 * 2**30}
+    monkeypatch.setattr(torch.cuda, 'mem_get_info', lambda device: (free['value'], 0))
+    monkeypatch.setattr(torch.cuda, 'memory_stats', lambda device: {})
+    cuda = torch.device('cuda')
+
+    def batch(frames, pixels, windows=None, dtype=torch.bfloat16):
+        return module.default_batch_windows(cuda, dtype, frames, pixels, windows)
+
+    assert module.window_bytes(30, 100, torch.bfloat16) == 30 * 100 * 488 + 100 * 6144
+    assert module.window_bytes(30, 100, torch.float32) == 30 * 100 * 632 + 100 * 12288
+    assert batch(30, 180 * 320) == 10  # ceil(2^19 / 57600): the GPU is full
+    assert batch(30, 64 * 64) == 16  # the cap
+    assert batch(30, 540 * 960) == 2
+    assert batch(30, 180 * 320, windows=15) == 4  # at least 4 batches
+    free['value'] = 10 * 2**30  # (7 - 3) GiB for 1.2 GB per 180x320 bf16 window
+    assert batch(30, 180 * 320) == 3
+    # nothing fits (65 GB a 1080p fp32 window): still one window at a time
+    assert batch(30, 1080 * 1920, dtype=torch.float32) == 1
+    assert module.default_batch_windows(torch.device('cpu'), torch.float32, 30, 100) == 1

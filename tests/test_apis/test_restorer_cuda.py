@@ -122,3 +122,6 @@ def test_default_batch_fits_the_memory_model():
     assert batch == 16  # 64x64 windows are small: the cap
     used = torch.cuda.max_memory_allocated() - base
     assert used <= batch * window_bytes(10, 64 * 64, torch.float32) + FIXED_BYTES, used
+    # 40 frames of known length are 5 windows: at least 4 batches, i.e. 2 windows each
+    assert sum(chunk.size(0) for chunk in restorer.restore_chunks(frames, 40)) == 40
+    assert restorer.last_batch_windows == 2
