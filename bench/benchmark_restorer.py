@@ -224,6 +224,7 @@ def run_ours(generator, args, batch: Optional[int], src: str, dst: str, dtype: s
     options = dict(preset=args.preset, crf=args.crf)
     if warmup and args.warmup:
         restore_video(restorer, src, dst, progress=False, overwrite=True, **options)
+        restorer.batch_windows = restorer.last_batch_windows  # the shapes just captured
     reset_peak(device)
     stats = {}  # where the main thread waited
     start = time.perf_counter()
@@ -246,7 +247,7 @@ def run_compute(generator, args, batch: Optional[int], frames: List[np.ndarray],
 
     def once(keep):
         out = []
-        for chunk in restorer.restore_chunks(frames):
+        for chunk in restorer.restore_chunks(frames, len(frames)):
             q = quantize(chunk).cpu()
             if keep:
                 out.append(q)
@@ -255,6 +256,7 @@ def run_compute(generator, args, batch: Optional[int], frames: List[np.ndarray],
 
     if warmup and args.warmup:
         once(False)
+        restorer.batch_windows = restorer.last_batch_windows
     reset_peak(device)
     times, out = [], None
     for i in range(repeat):
@@ -345,7 +347,9 @@ def profile_restore(generator, args, batch, src: str, dst: str) -> None:
     restorer = VideoRestorer(generator, device=device, dtype=args.dtype, window=args.window,
                              overlap=args.overlap, batch_windows=batch)
     options = dict(preset=args.preset, crf=args.crf)
-    restore_video(restorer, src, dst, progress=False, overwrite=True, **options)  # warm-up
+    # warm-up: every graph captured before the profiler starts (a capture under it may fail)
+    restore_video(restorer, src, dst, progress=False, overwrite=True, **options)
+    restorer.batch_windows = restorer.last_batch_windows
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]
                                            if device.type == 'cuda' else [])
     stats = {}
