@@ -68,7 +68,12 @@ from common import (  # noqa: E402
 )
 
 from mmrbvsr.apis import VideoRestorer, open_sink, open_source, restore_video  # noqa: E402
-from mmrbvsr.apis.pipeline import quantize, restore_stream, rgb_to_yuv420p  # noqa: E402
+from mmrbvsr.apis.pipeline import (  # noqa: E402
+    HostFrames,
+    quantize,
+    restore_stream,
+    rgb_to_yuv420p,
+)
 from mmrbvsr.apis.restorer import window_bytes  # noqa: E402
 
 # MMagic's RealBasicVSR demo pipeline (its config); for a video its inferencer drops the
@@ -248,11 +253,11 @@ def run_compute(generator, args, batch: Optional[int], frames: List[np.ndarray],
     def once(keep):
         out = []
         for chunk in restorer.restore_chunks(frames, len(frames)):
-            q = quantize(chunk).cpu()
+            host = HostFrames(quantize(chunk))  # as restore_stream copies (asynchronously)
             if keep:
-                out.append(q)
+                out.append(host)
         cuda_sync(device)
-        return out
+        return [torch.from_numpy(host.get()) for host in out]
 
     if warmup and args.warmup:
         once(False)

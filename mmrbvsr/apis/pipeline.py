@@ -228,6 +228,17 @@ _U = (-37.797, -74.203, 112.0)
 _V = (112.0, -93.786, -18.214)
 
 
+_coefficients = {}
+
+
+def _yuv_coefficients(device: torch.device) -> Tensor:
+    # made once per device: a tensor made from a list is a synchronizing upload on a GPU
+    coef = _coefficients.get(device)
+    if coef is None:
+        coef = _coefficients[device] = torch.tensor([_Y, _U, _V], device=device) / 255
+    return coef
+
+
 def rgb_to_yuv420p(rgb: Tensor) -> Tensor:
     """RGB ``uint8`` frames to YUV 4:2:0 planes, as FFmpeg's swscale converts by default.
 
@@ -247,7 +258,7 @@ def rgb_to_yuv420p(rgb: Tensor) -> Tensor:
     if h % 2 or w % 2:
         raise ValueError(f'yuv420p needs an even frame size, got {w}x{h}')
     x = rgb.float()
-    coef = x.new_tensor([_Y, _U, _V]) / 255
+    coef = _yuv_coefficients(x.device)
     y = torch.einsum('kchw,c->khw', x, coef[0]).add_(16).round_().clamp_(0, 255)
     pairs = (x[..., 0::2] + x[..., 1::2]) * 0.5  # (k, 3, h, w/2)
     padded = torch.cat([pairs[:, :, :1], pairs, pairs[:, :, -1:]], dim=2)
