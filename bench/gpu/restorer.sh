@@ -13,7 +13,7 @@
 set -uo pipefail
 device=${device:-cuda}
 quick=${quick:-0}
-media=${MEDIA:-.gpu/media/bikes.mp4}
+media=${MEDIA:-}  # the input clip; default: bikes.mp4 in the kit's media cache
 out=${OUT:-${out:-gpu_logs}}
 py=${PYTHON:-python3}
 
@@ -25,19 +25,31 @@ step() {  # step NAME SECONDS ARGS...: one step, its output kept in $out/NAME.lo
 }
 
 install_kit() {  # as bench/run_gpu.sh does, unless done
-  [ -d /tmp/mmrbvsr_site/mmagic ] && return
-  "$py" -m pip install -q --no-index --no-deps --no-compile --target /tmp/mmrbvsr_site \
-    .gpu/whl/*.whl || exit 1
-  cp -r .gpu/site/* /tmp/mmrbvsr_site/
-  [ -e ../shared ] || ln -s "$PWD/.gpu/shared" ../shared
+  if [ ! -d /tmp/mmrbvsr_site/mmagic ]; then
+    "$py" -m pip install -q --no-index --no-deps --no-compile --target /tmp/mmrbvsr_site \
+      .gpu/whl/*.whl || exit 1
+    cp -r .gpu/site/* /tmp/mmrbvsr_site/
+  fi
+  if [ -d .gpu/cache ]; then  # the kit's media cache
+    export MMRBVSR_CACHE=$PWD/.gpu/cache
+  elif [ -d .gpu/shared ] && [ ! -e ../shared ]; then  # kits of an older layout
+    ln -s "$PWD/.gpu/shared" ../shared
+  fi
+}
+
+first() {  # the first of its arguments that is a file
+  for f in "$@"; do [ -f "$f" ] && { echo "$f"; return; }; done
 }
 
 restorer_steps() {
   local input=() spynet=() bench=(bench/benchmark_restorer.py --device "$device" --psnr
-                                  --profile)
-  [ -e "$media" ] && input=(--input "$media")
-  [ -e ../shared/weights/spynet_basicvsr_reds4.pth ] && \
-    spynet=(--spynet ../shared/weights/spynet_basicvsr_reds4.pth)
+                                  --profile) clip weights
+  clip=$(first "$media" "${MMRBVSR_CACHE:-$HOME/.cache/mmrbvsr}/media/bikes.mp4" \
+         .gpu/cache/media/bikes.mp4 .gpu/media/bikes.mp4)
+  [ -n "$clip" ] && input=(--input "$clip")
+  weights=$(first .gpu/spynet_basicvsr_reds4.pth ../shared/weights/spynet_basicvsr_reds4.pth)
+  [ -n "$weights" ] && spynet=(--spynet "$weights")
+  echo "input: ${clip:-synthetic}; SPyNet: ${weights:-random}"
   if [ "$quick" = 1 ]; then  # the script's logic at toy size: tiny network, short clips
     bench+=(--mid-channels 8 --blocks 1 --window 6 --overlap 2)
     step restorer_tests 600 "$py" -m pytest -q -p no:cacheprovider \
@@ -81,9 +93,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then  # run, not sourced
     esac
     shift
   done
-  if [ "$pack" = 1 ]; then
-    mkdir -p .gpu/media
-    cp "${MEDIA_CACHE:-$HOME/.cache/mmrbvsr/media}/bikes.mp4" .gpu/media/ && du -sh .gpu
+  if [ "$pack" = 1 ]; then  # the input clip into the kit's media cache
+    mkdir -p .gpu/cache/media
+    cp "${MMRBVSR_CACHE:-$HOME/.cache/mmrbvsr}/media/bikes.mp4" .gpu/cache/media/ && du -sh .gpu
     exit
   fi
   mkdir -p "$out"
