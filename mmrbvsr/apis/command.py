@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='split frames into square tiles of this many input pixels')
     g.add_argument('--tile-overlap', type=_natural, default=16,
                    help='input pixels shared by neighbouring tiles (default: 16)')
+    g.add_argument('--batch-windows', type=_positive, default=None,
+                   help='windows restored together as one batch, same output (default: 1 on '
+                   'a CPU; on a GPU chosen from the free memory and the frame size)')
     g = p.add_argument_group('frames')
     g.add_argument('--start', type=_natural, default=0,
                    help='index of the first input frame to restore (default: 0)')
@@ -175,7 +178,7 @@ def check_arguments(args: argparse.Namespace) -> List[str]:
         raise ValueError(f'--overlap {args.overlap} needs windows, but --window 0 restores the '
                          'whole video at once; drop --overlap or give a --window')
     check_options(args.window or None, args.overlap, args.tile, args.tile_overlap,
-                  args.out_size, args.out_scale)
+                  args.out_size, args.out_scale, args.batch_windows)
     if args.fps is not None and args.fps <= 0:
         raise ValueError(f'--fps must be positive, got {args.fps}')
     given = encoder_options(args)
@@ -236,7 +239,8 @@ def build_restorer(args: argparse.Namespace, config: Any) -> VideoRestorer:
     """Builds the network and loads its weights (the slow part: after every check)."""
     options = dict(device=args.device, dtype=args.dtype, window=args.window or None,
                    overlap=args.overlap, tile=args.tile, tile_overlap=args.tile_overlap,
-                   out_size=args.out_size, out_scale=args.out_scale)
+                   out_size=args.out_size, out_scale=args.out_scale,
+                   batch_windows=args.batch_windows)
     if args.backend == 'onnxruntime':
         return init_onnx_restorer(args.onnx, **options)
     return init_restorer(config, args.checkpoint, refine_threshold=args.refine_threshold,

@@ -96,25 +96,25 @@ class FrameProgress:
 class WindowProgress:
     """Feeds a :class:`FrameProgress` with written frames and, between them, network steps.
 
-    Use as a context manager around the restoration; call :meth:`wrote` for every frame
-    written.
+    Use as a context manager around the restoration; call :meth:`wrote` with the frames
+    handed to the output.
 
     Args:
         meter (FrameProgress): The display.
         generator (nn.Module, optional): The network, to hook. None: written frames only.
         new_frames (int, optional): Frames one window adds to the output (window minus
             overlap); None for the whole video in one window.
-        calls_per_window (int): Generator calls per window (tiles). Defaults to 1.
+        tiles (int): Tiles per frame (each one more clip of the generator's batch).
+            Defaults to 1.
     """
 
     def __init__(self, meter: FrameProgress, generator: Optional[nn.Module],
-                 new_frames: Optional[int], calls_per_window: int = 1) -> None:
+                 new_frames: Optional[int], tiles: int = 1) -> None:
         self.meter = meter
         self.generator = generator if isinstance(generator, nn.Module) else None
         self.new_frames = new_frames
-        self.calls_per_window = max(1, calls_per_window)
+        self.tiles = max(1, tiles)
         self.written = 0
-        self._calls = 0  # generator calls since the last written frame
         self._steps = 0
         self._steps_per_call = 1
         self._clips = 1
@@ -139,16 +139,14 @@ class WindowProgress:
     def _call(self, module: nn.Module, args) -> None:
         lqs = args[0] if args else None
         if getattr(lqs, 'dim', lambda: 0)() == 5:
-            self._clips, frames = lqs.shape[:2]
+            clips, frames = lqs.shape[:2]
+            self._clips = max(1, clips // self.tiles)  # windows in the batch
             self._steps_per_call = 2 * frames  # both directions
-        self._calls += 1
         self._steps = 0
 
     def _step(self, module: nn.Module, args, output) -> None:
         self._steps += 1
-        # a write from another thread may have reset the call count meanwhile
-        share = max(self._calls - 1 + min(self._steps / self._steps_per_call, 1), 0) / \
-            self.calls_per_window
+        share = self._steps / self._steps_per_call
         expected = self._clips * self.new_frames if self.new_frames else None
         total = self.meter.total
         if total is not None:
@@ -157,8 +155,8 @@ class WindowProgress:
         if expected:
             self.meter.update(self.written + min(share, 1) * expected)
 
-    def wrote(self) -> None:
-        """Counts one written frame."""
-        self.written += 1
-        self._calls = 0
+    def wrote(self, frames: int = 1) -> None:
+        """Counts ``frames`` frames handed to the output."""
+        self.written += frames
+        self._steps = 0
         self.meter.update(self.written)

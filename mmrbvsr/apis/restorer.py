@@ -4,10 +4,11 @@ The generator is bidirectional and recurrent: the output of frame ``i`` depends 
 of the clip it is given. A long video is therefore processed in windows of ``window`` frames
 that overlap by ``overlap`` frames; in each overlap the outputs of the two windows are
 crossfaded linearly, so each window's weak edge (the frames with little context on one side)
-gets little weight and no seam shows. Frames are decoded, restored and encoded as a stream:
-at most ``window`` input frames and ``window + overlap`` output frames are held at any time.
-``window=None`` restores the whole video as one clip (the paper's setting; memory then grows
-with the length).
+gets little weight and no seam shows. Frames are decoded, restored and encoded as a stream.
+Several windows can be restored as one batch (``batch_windows``; on a GPU the default is
+chosen from the free memory): at most ``(B - 1) x (window - overlap) + window`` input frames
+and ``B x window + overlap`` output frames are held at any time. ``window=None`` restores
+the whole video as one clip (the paper's setting; memory then grows with the length).
 
 Large frames can be split into overlapping spatial tiles that are each propagated through the
 whole window and blended with linear ramps.
@@ -15,7 +16,6 @@ whole window and blended with linear ramps.
 import contextlib
 import sys
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +31,7 @@ from mmrbvsr.models.builder import build_generator
 from mmrbvsr.utils.cli import parse_device, parse_dtype
 
 from .partial_output import remove_leftovers
+from .pipeline import restore_stream
 from .progress import FrameProgress, WindowProgress
 from .video_io import (
     FrameSink,
@@ -47,7 +48,8 @@ from .video_io import (
 def check_options(window: Optional[int] = 30, overlap: Optional[int] = None,
                   tile: Optional[int] = None, tile_overlap: int = 16,
                   out_size: Optional[Tuple[int, int]] = None,
-                  out_scale: Optional[float] = None) -> None:
+                  out_scale: Optional[float] = None,
+                  batch_windows: Optional[int] = None) -> None:
     """Checks the options of :class:`VideoRestorer` (same names and meanings).
 
     Raises:
@@ -75,6 +77,10 @@ def check_options(window: Optional[int] = 30, overlap: Optional[int] = None,
                          f'them possibly -1; got {out_size}')
     if out_scale is not None and out_scale <= 0:
         raise ValueError(f'out_scale must be positive, got {out_scale}')
+    if batch_windows is not None and (isinstance(batch_windows, bool) or not isinstance(
+            batch_windows, int) or batch_windows < 1):
+        raise ValueError(f'batch_windows must be a positive int (or None for the '
+                         f'default), got {batch_windows!r}')
 
 
 def _out_size(h: int, w: int, out_size: Optional[Tuple[int, int]],
@@ -108,6 +114,17 @@ def _ramp(length: int, ramp: int, start: bool, end: bool) -> torch.Tensor:
     return weight
 
 
+def _tile_weight(height: int, width: int, ramp: int, edges: Tuple[bool, ...]) -> torch.Tensor:
+    """A tile's blending weight; ``edges``: whether it blends at the top, bottom, left, right."""
+    return (_ramp(height, ramp, edges[0], edges[1])[:, None] *
+            _ramp(width, ramp, edges[2], edges[3])[None, :])
+
+
+def _fade_weight(length: int) -> torch.Tensor:
+    """The next window's weight over an overlap of ``length`` frames (1/(n+1) ... n/(n+1))."""
+    return (torch.arange(length, dtype=torch.float32) + 1) / (length + 1)
+
+
 def _tile_starts(size: int, tile: int, overlap: int) -> Sequence[int]:
     if size <= tile:
         return [0]
@@ -115,11 +132,71 @@ def _tile_starts(size: int, tile: int, overlap: int) -> Sequence[int]:
     return starts + [size - tile]
 
 
+# Memory model of one window on a GPU, for the default ``batch_windows`` (bytes; LR pixels
+# of the window's clips, tiles included, with D the feature dtype's size: 2 for bf16/fp16,
+# 4 for fp32). Per LR pixel and frame: input and cleaned frames (24), both flow directions
+# and their step-major copy (32), the padded frames (8 D), the propagation features held
+# until both branches have passed a frame (at most half the window: 64 D on average over
+# the window), the float32 x4 output (192) and the crossfaded overlap (96): 344 + 72 D.
+# Per LR pixel of one frame per clip: the reconstruction of one frame (the x2 and x4
+# features before and after the pixel shuffles, ~3072 D). Besides, the cleaning module's
+# and SPyNet's activations (chunks of BATCH_PIXELS_CUDA = 2^21 LR pixels) and the output's
+# conversion take a fixed ~3 GiB. Measured peaks are in bench/gpu/restorer.sh's log.
+WINDOW_BYTES_PER_PIXEL_FRAME = 344
+WINDOW_BYTES_PER_PIXEL_FRAME_D = 72
+RECON_BYTES_PER_PIXEL_D = 3072
+FIXED_BYTES = 3 * 2**30
+MEMORY_SHARE = 0.7  # of the free memory: the model is an estimate
+# A batch fills the GPU's convolutions once a propagation step sees about this many LR
+# pixels (n clips x h x w: 10 windows at 180x320, 2 at 540x960); larger batches add memory
+# and latency, and leave fewer batches in a short video to overlap decoding and encoding.
+SATURATION_PIXELS = 2**19
+MAX_BATCH_WINDOWS = 16
+# A video of known length gets at least this many batches, so that decoding the first and
+# encoding the last batch (the GPU's idle time) are a small part of the run.
+MIN_BATCHES = 4
+
+
+def window_bytes(frames: int, pixels: int, dtype: torch.dtype) -> int:
+    """Estimated GPU bytes one window of ``frames`` frames of ``pixels`` LR pixels adds to a
+    batch (the memory model above)."""
+    d = 4 if dtype == torch.float32 else 2
+    return (frames * pixels * (WINDOW_BYTES_PER_PIXEL_FRAME + WINDOW_BYTES_PER_PIXEL_FRAME_D * d)
+            + pixels * RECON_BYTES_PER_PIXEL_D * d)
+
+
+def default_batch_windows(device: torch.device, dtype: torch.dtype, frames: int,
+                          pixels: int, windows: Optional[int] = None) -> int:
+    """Windows per batch on ``device`` for windows of ``frames`` frames of ``pixels`` LR
+    pixels each (tiles included): 1 on a CPU; on a GPU as many as ``MEMORY_SHARE`` of the
+    free memory holds by the memory model, at most enough to saturate the GPU
+    (``SATURATION_PIXELS``), ``MAX_BATCH_WINDOWS`` and, for a video of ``windows`` windows,
+    a ``MIN_BATCHES``-th of them."""
+    if device.type != 'cuda':
+        return 1
+    few = MAX_BATCH_WINDOWS if windows is None else -(-windows // MIN_BATCHES)
+    free, _ = torch.cuda.mem_get_info(device)
+    stats = torch.cuda.memory_stats(device)
+    # memory the caching allocator holds but does not use is free for the batch too
+    free += stats.get('reserved_bytes.all.current', 0) - stats.get(
+        'allocated_bytes.all.current', 0)
+    fits = int((free * MEMORY_SHARE - FIXED_BYTES) // window_bytes(frames, pixels, dtype))
+    saturating = -(-SATURATION_PIXELS // pixels)
+    return max(1, min(fits, saturating, few, MAX_BATCH_WINDOWS))
+
+
 class VideoRestorer:
     """Restores streams of frames with a RealBasicVSR generator, window by window.
 
+    Windows are restored ``batch_windows`` at a time as one ``(B, t, 3, h, w)`` batch (with
+    tiles: every tile of every window as one more clip), so that on a GPU every convolution
+    sees several frames; each window's result is the same as alone (the generator treats the
+    clips of a batch independently: cleaning passes and mirrored-clip checks are per clip),
+    and the windows are crossfaded and emitted in order as before.
+
     Args:
-        generator (nn.Module): Maps ``(n, t, 3, h, w)`` in [0, 1] to ``(n, t, 3, sh, sw)``.
+        generator (nn.Module): Maps ``(n, t, 3, h, w)`` in [0, 1] to ``(n, t, 3, sh, sw)``
+            (any callable on such tensors, e.g. another runtime's session, works too).
         device (str | torch.device): Where the generator runs. Defaults to ``'cpu'``.
         dtype (str | torch.dtype): ``'fp32'``, ``'bf16'`` or ``'fp16'`` (autocast). Defaults
             to ``'fp32'``.
@@ -135,6 +212,9 @@ class VideoRestorer:
             Lanczos when enlarging). Defaults to None (x4).
         out_scale (float, optional): Output size as a multiple of the input size, instead of
             ``out_size``. Defaults to None.
+        batch_windows (int, optional): Windows restored together. None: 1 on a CPU; on a GPU
+            chosen from the free memory and the frame size (``default_batch_windows``).
+            Memory grows with ``batch_windows x window``. Defaults to None.
 
     Examples:
         >>> restorer = VideoRestorer(generator, window=30, overlap=10)
@@ -146,24 +226,46 @@ class VideoRestorer:
                  dtype: Union[str, torch.dtype] = 'fp32', window: Optional[int] = 30,
                  overlap: Optional[int] = None, tile: Optional[int] = None, tile_overlap: int = 16,
                  out_size: Optional[Tuple[int, int]] = None,
-                 out_scale: Optional[float] = None) -> None:
-        check_options(window, overlap, tile, tile_overlap, out_size, out_scale)
+                 out_scale: Optional[float] = None,
+                 batch_windows: Optional[int] = None) -> None:
+        check_options(window, overlap, tile, tile_overlap, out_size, out_scale, batch_windows)
         if overlap is None:
             overlap = 0 if window is None else min(10, window // 2)
         self.device = parse_device(device)
         self.dtype = parse_dtype(dtype, self.device)
-        self.generator = generator.to(self.device).eval()
+        self.generator = generator.to(self.device).eval() if isinstance(
+            generator, nn.Module) else generator
         self.window = window
         self.overlap = overlap if window is not None else 0
         self.tile = tile
         self.tile_overlap = tile_overlap
         self.out_size = out_size
         self.out_scale = out_scale
+        self.batch_windows = batch_windows
         # The most frames held at once during the last run: memory is proportional to these.
         self.stats = {'max_input_frames': 0, 'max_output_frames': 0}
+        # windows per batch in the last run (batch_windows, or the default chosen for it)
+        self.last_batch_windows: Optional[int] = None
+        self.last_input_size: Optional[Tuple[int, int]] = None  # (h, w) of the last run
+        self._device_cache: Dict[Any, torch.Tensor] = {}
+
+    def frames_per_batch(self) -> int:
+        """Input frames one batch of windows consumes (for reading ahead): the batch's
+        windows less their overlaps, once the batch size is known (the window before)."""
+        if self.window is None:
+            return 64
+        step = self.window - self.overlap
+        return max(self.window, (self.last_batch_windows or 1) * step)
+
+    def _on_device(self, key: Any, make: Callable[..., torch.Tensor], *args) -> torch.Tensor:
+        # small constant tensors (blending weights) built once, then reused on the device
+        tensor = self._device_cache.get(key)
+        if tensor is None:
+            tensor = self._device_cache[key] = make(*args).to(self.device)
+        return tensor
 
     def _forward(self, lqs: torch.Tensor) -> torch.Tensor:
-        """Runs the generator on ``(1, t, 3, h, w)``, returns float32 on the CPU."""
+        """Runs the generator on ``(n, t, 3, h, w)``, returns float32 on its device."""
         if lqs.size(1) == 1:  # the recurrence needs two frames; a still is its own neighbour
             return self._forward(lqs.expand(-1, 2, -1, -1, -1).contiguous())[:, :1]
         try:
@@ -175,9 +277,50 @@ class VideoRestorer:
                 raise ValueError(f'{self.dtype} is not supported on {self.device} by this '
                                  f'PyTorch build ({e}); use fp32') from e
             raise
-        return out.float().cpu()
+        return out.float()
+
+    def _tiles(self, h: int, w: int) -> Optional[Tuple[int, int, list]]:
+        """``(tile_h, tile_w, [(y, x), ...])`` of a ``h x w`` frame, or None untiled."""
+        if self.tile is None or (h <= self.tile and w <= self.tile):
+            return None
+        tile_h, tile_w = min(self.tile, h), min(self.tile, w)
+        return tile_h, tile_w, [(y, x) for y in _tile_starts(h, tile_h, self.tile_overlap)
+                                for x in _tile_starts(w, tile_w, self.tile_overlap)]
 
     @torch.inference_mode()
+    def restore_clips(self, lqs: torch.Tensor) -> torch.Tensor:
+        """Restores clips, tiled if ``tile`` is set: every tile of every clip in one batch.
+
+        Args:
+            lqs (Tensor): ``(n, t, 3, h, w)`` in [0, 1].
+
+        Returns:
+            Tensor: ``(n, t, 3, sh, sw)`` float32 on the restorer's device, not clamped.
+        """
+        lqs = lqs.to(self.device)
+        n, h, w = lqs.size(0), lqs.size(-2), lqs.size(-1)
+        tiles = self._tiles(h, w)
+        if tiles is None:
+            return self._forward(lqs)
+        tile_h, tile_w, starts = tiles
+        # the tiles as more clips, tile by tile: clip i of tile k is row k * n + i
+        patches = self._forward(torch.cat([lqs[..., y:y + tile_h, x:x + tile_w]
+                                           for y, x in starts]))
+        scale = patches.size(-1) // tile_w
+        out = patches.new_zeros(patches.shape[:3] + (h * scale, w * scale))[:n]
+        weight_sum = patches.new_zeros((h * scale, w * scale))
+        ramp = self.tile_overlap * scale
+        for k, (y, x) in enumerate(starts):
+            edges = (y > 0, y + tile_h < h, x > 0, x + tile_w < w)  # which sides blend
+            weight = self._on_device(('tile', tile_h, tile_w, scale, ramp) + edges,
+                                     _tile_weight, tile_h * scale, tile_w * scale, ramp,
+                                     edges)
+            region = (..., slice(y * scale, (y + tile_h) * scale),
+                      slice(x * scale, (x + tile_w) * scale))
+            out[region] += patches[k * n:(k + 1) * n] * weight
+            weight_sum[region[1:]] += weight
+        return out / weight_sum
+
     def restore_clip(self, lqs: torch.Tensor) -> torch.Tensor:
         """Restores one clip, tiled if ``tile`` is set.
 
@@ -187,50 +330,56 @@ class VideoRestorer:
         Returns:
             Tensor: ``(t, 3, sh, sw)`` float32 on the CPU, not clamped.
         """
-        lqs = lqs.unsqueeze(0)
-        h, w = lqs.shape[-2:]
-        if self.tile is None or (h <= self.tile and w <= self.tile):
-            return self._forward(lqs)[0]
-        tile_h, tile_w = min(self.tile, h), min(self.tile, w)
-        out = weight_sum = None
-        for y in _tile_starts(h, tile_h, self.tile_overlap):
-            for x in _tile_starts(w, tile_w, self.tile_overlap):
-                patch = self._forward(lqs[..., y:y + tile_h, x:x + tile_w])[0]
-                scale = patch.size(-1) // tile_w
-                if out is None:
-                    out = patch.new_zeros(patch.shape[:2] + (h * scale, w * scale))
-                    weight_sum = patch.new_zeros((h * scale, w * scale))
-                ramp = self.tile_overlap * scale
-                weight = (_ramp(tile_h * scale, ramp, y > 0, y + tile_h < h)[:, None] *
-                          _ramp(tile_w * scale, ramp, x > 0, x + tile_w < w)[None, :])
-                region = (..., slice(y * scale, (y + tile_h) * scale),
-                          slice(x * scale, (x + tile_w) * scale))
-                out[region] += patch * weight
-                weight_sum[region[1:]] += weight
-        return out / weight_sum
+        return self.restore_clips(lqs.unsqueeze(0))[0].cpu()
 
-    def _to_frame(self, hr: torch.Tensor, size: Optional[Tuple[int, int]]) -> np.ndarray:
-        """``(3, H, W)`` float in [0, 1] -> RGB uint8 at ``size`` = (width, height)."""
-        frame = hr.mul(255).clamp_(0, 255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
-        if size is None or size == (frame.shape[1], frame.shape[0]):
-            return frame
-        import cv2
-        shrink = size[0] <= frame.shape[1] and size[1] <= frame.shape[0]
-        return cv2.resize(frame, size, interpolation=cv2.INTER_AREA if shrink
-                          else cv2.INTER_LANCZOS4)
+    def _to_frames(self, hr: torch.Tensor, size: Optional[Tuple[int, int]]
+                   ) -> Iterator[np.ndarray]:
+        """``(k, 3, H, W)`` float in [0, 1] -> RGB uint8 frames at ``size`` = (width, height)."""
+        frames = hr.mul(255).clamp_(0, 255).round_().to(torch.uint8)
+        frames = frames.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+        for frame in frames:
+            if size is None or size == (frame.shape[1], frame.shape[0]):
+                yield frame
+                continue
+            import cv2
+            shrink = size[0] <= frame.shape[1] and size[1] <= frame.shape[0]
+            yield cv2.resize(frame, size, interpolation=cv2.INTER_AREA if shrink
+                             else cv2.INTER_LANCZOS4)
 
-    def _restore_window(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
-        lqs = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255
-        return self.restore_clip(lqs)
+    def _restore_windows(self, frames: Sequence[np.ndarray], first: int,
+                         starts: Sequence[int], length: int) -> torch.Tensor:
+        """Restores the windows ``[s, s + length)`` for ``s`` in ``starts`` as one batch;
+        ``frames`` are the input frames from index ``first`` on."""
+        end = starts[-1] + length
+        needed = frames[starts[0] - first:end - first]
+        if self.device.type == 'cuda':  # pinned: the upload does not wait for the GPU
+            staged = torch.empty((len(needed), ) + needed[0].shape, dtype=torch.uint8,
+                                 pin_memory=True)
+            np.stack(needed, out=staged.numpy())
+            uploaded = staged.to(self.device, non_blocking=True)
+        else:
+            uploaded = torch.from_numpy(np.stack(needed))  # (m, h, w, 3)
+        offsets = [s - starts[0] for s in starts]
+        clips = torch.stack([uploaded[o:o + length] for o in offsets])  # (n, t, h, w, 3)
+        lqs = clips.permute(0, 1, 4, 2, 3).float() / 255
+        return self.restore_clips(lqs)
 
-    def restore_frames(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Restores a stream of frames, yielding each output frame as soon as it is final.
+    def restore_chunks(self, frames: Iterable[np.ndarray],
+                       num_frames: Optional[int] = None) -> Iterator[torch.Tensor]:
+        """Restores a stream of frames, yielding the output in order as soon as it is final.
+
+        Reads ahead the frames of ``batch_windows`` windows, restores them as one batch and
+        yields their outputs, crossfaded where windows overlap.
 
         Args:
             frames (Iterable[np.ndarray]): RGB ``uint8`` frames ``(h, w, 3)`` of equal size.
+            num_frames (int, optional): How many frames to expect, if known (the default
+                ``batch_windows`` then leaves several batches to overlap with the codec).
 
         Yields:
-            np.ndarray: RGB ``uint8`` output frames, in order, one per input frame.
+            Tensor: ``(k, 3, sH, sW)`` float32 output frames on the restorer's device, in
+            [0, 1] (not clamped, not resized to ``out_size``); one output frame per input
+            frame over all chunks.
 
         Raises:
             VideoIOError: If there are no frames or their size changes.
@@ -239,54 +388,98 @@ class VideoRestorer:
         self.stats = {'max_input_frames': 0, 'max_output_frames': 0}
         window, overlap = self.window, self.overlap
         step = None if window is None else window - overlap
-        inputs: deque = deque(maxlen=window)  # the last `window` input frames
+        batch = 1 if window is None else self.batch_windows
+        self.last_batch_windows = batch
+        inputs: list = []  # input frames [first, read)
+        first = read = 0
+        next_start = 0  # of the next full window not yet restored
         pending = None  # outputs of frames [emitted, last_end), to crossfade with the next window
-        read = emitted = last_end = 0
-        size = out_size = None
+        emitted = last_end = 0
+        size = None
 
-        def merge(outputs: torch.Tensor, start: int) -> Iterator[np.ndarray]:
-            # Crossfades `pending` into the new window, then emits everything but its tail.
+        def merge(outputs: torch.Tensor, start: int, final: bool) -> Iterator[torch.Tensor]:
+            # Crossfades `pending` into the window's outputs, then emits everything but the
+            # tail that the next window overlaps.
             nonlocal pending, emitted, last_end
             end = start + outputs.size(0)
-            self.stats['max_output_frames'] = max(
-                self.stats['max_output_frames'],
-                outputs.size(0) + (0 if pending is None else pending.size(0)))
             if pending is not None:
                 n = pending.size(0)
-                new_weight = (torch.arange(n, dtype=torch.float32) + 1) / (n + 1)
+                new_weight = self._on_device(('fade', n), _fade_weight, n)
                 new = outputs[emitted - start:last_end - start]
-                blended = pending + (new - pending) * new_weight[:, None, None, None]
-                for frame in blended:
-                    yield self._to_frame(frame, out_size)
-            keep = 0 if finished else overlap
-            for index in range(last_end, end - keep):
-                yield self._to_frame(outputs[index - start], out_size)
+                yield pending + (new - pending) * new_weight[:, None, None, None]
+            keep = 0 if final else overlap
+            if end - keep > last_end:
+                yield outputs[last_end - start:end - keep - start]
             pending = outputs[end - keep - start:].clone() if keep else None
             emitted, last_end = end - keep, end
 
-        finished = False
+        def run(starts: Sequence[int], length: int, final: bool) -> Iterator[torch.Tensor]:
+            held = len(starts) * length + (0 if pending is None else pending.size(0))
+            self.stats['max_output_frames'] = max(self.stats['max_output_frames'], held)
+            outputs = self._restore_windows(inputs, first, starts, length)
+            for i, start in enumerate(starts):
+                yield from merge(outputs[i], start, final and i == len(starts) - 1)
+
         for frame in frames:
             if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
                 raise ValueError(f'frame {read} must be RGB uint8 (h, w, 3), got '
                                  f'{frame.dtype} {frame.shape}')
-            if size is None:
-                out_size = _out_size(*frame.shape[:2], self.out_size, self.out_scale)
             size = check_frame_size(frame, size, read, 'input')
+            self.last_input_size = size
+            if batch is None:  # the default, now that the frame size is known
+                tiles = self._tiles(*size)
+                pixels = size[0] * size[1] if tiles is None else (
+                    tiles[0] * tiles[1] * len(tiles[2]))
+                windows = None if not num_frames else max(
+                    1, -(-(num_frames - overlap) // step))
+                batch = default_batch_windows(self.device, self.dtype, window, pixels, windows)
+                self.last_batch_windows = batch
             inputs.append(frame)
             read += 1
+            if window is not None:
+                # kept: the next windows' frames, and the last `window` for a tail window
+                drop = min(next_start, read - window) - first
+                if drop > 0:
+                    del inputs[:drop]
+                    first += drop
             self.stats['max_input_frames'] = max(self.stats['max_input_frames'], len(inputs))
-            if window is not None and read >= window and (read - last_end == step or
-                                                          last_end == 0):
-                yield from merge(self._restore_window(inputs), read - len(inputs))
-        finished = True
+            if window is not None and read == next_start + (batch - 1) * step + window:
+                starts = [next_start + i * step for i in range(batch)]
+                yield from run(starts, window, final=False)
+                next_start += batch * step
         if read == 0:
             raise VideoIOError('no frames to restore: the input is empty')
-        if read > last_end:  # the tail: the last `window` frames (or all of a short video)
-            yield from merge(self._restore_window(inputs), read - len(inputs))
+        # the windows that fit, then the tail: the last `window` frames (or all of a short
+        # video) where frames are left over; at most `batch` windows
+        length = read if window is None else min(window, read)
+        starts = [] if window is None else list(range(next_start, read - window + 1, step))
+        if (starts[-1] + window if starts else last_end) < read:
+            starts.append(read - length)
+        if starts:
+            yield from run(starts, length, final=True)
         elif pending is not None:
-            for frame in pending:
-                yield self._to_frame(frame, out_size)
+            yield pending
             pending = None
+
+    def restore_frames(self, frames: Iterable[np.ndarray],
+                       num_frames: Optional[int] = None) -> Iterator[np.ndarray]:
+        """Restores a stream of frames, yielding each output frame as soon as it is final.
+
+        Args:
+            frames (Iterable[np.ndarray]): RGB ``uint8`` frames ``(h, w, 3)`` of equal size.
+            num_frames (int, optional): How many frames to expect, if known (see
+                :meth:`restore_chunks`).
+
+        Yields:
+            np.ndarray: RGB ``uint8`` output frames, in order, one per input frame.
+
+        Raises:
+            VideoIOError: If there are no frames or their size changes.
+            ValueError: If a frame is not RGB ``uint8``.
+        """
+        for chunk in self.restore_chunks(frames, num_frames):
+            size = _out_size(*self.last_input_size, self.out_size, self.out_scale)
+            yield from self._to_frames(chunk, size)
 
 
 def init_restorer(config: Union[str, Path, Config], checkpoint: Optional[Union[str, Path]],
@@ -310,7 +503,6 @@ def init_restorer(config: Union[str, Path, Config], checkpoint: Optional[Union[s
     if checkpoint is not None:
         load_generator_weights(generator, checkpoint, prefer_ema)
     return VideoRestorer(generator, **kwargs)
-
 
 
 def init_onnx_restorer(onnx_path: Union[str, Path], device: Union[str, torch.device] = 'cpu',
@@ -447,18 +639,22 @@ def prepare_job(input: Union[str, Path], output: Union[str, Path], scale: int = 
 def _window_progress(restorer: VideoRestorer, job: RestoreJob,
                      meter: FrameProgress) -> WindowProgress:
     window = restorer.window
-    calls = 1
+    tiles = 1
     if restorer.tile is not None:
         width, height = job.source.frame_size()
-        calls = (len(_tile_starts(height, min(restorer.tile, height), restorer.tile_overlap)) *
-                 len(_tile_starts(width, min(restorer.tile, width), restorer.tile_overlap)))
+        tiles = restorer._tiles(height, width)
+        tiles = 1 if tiles is None else len(tiles[2])
     return WindowProgress(meter, getattr(restorer, 'generator', None),
-                          None if window is None else window - restorer.overlap, calls)
+                          None if window is None else window - restorer.overlap, tiles)
 
 
 def run_job(restorer: VideoRestorer, job: RestoreJob,
             progress: Union[bool, FrameProgress] = True) -> Dict[str, Any]:
     """Restores the frames of a :func:`prepare_job` job into its output.
+
+    The input is decoded and the output encoded in background threads
+    (:func:`~mmrbvsr.apis.pipeline.restore_stream`); both have stopped when this returns or
+    raises, before the output is committed or removed.
 
     Args:
         restorer (VideoRestorer): The restorer.
@@ -470,17 +666,11 @@ def run_job(restorer: VideoRestorer, job: RestoreJob,
     """
     meter = FrameProgress(job.source.num_frames) if progress is True else (progress or None)
     start = time.perf_counter()
-    count = 0
-    out_size = None
     watch = _window_progress(restorer, job, meter) if meter is not None else None
     try:
         with job.sink, watch or contextlib.nullcontext():
-            for frame in restorer.restore_frames(job.source):
-                job.sink.write(frame)
-                count += 1
-                out_size = (frame.shape[1], frame.shape[0])
-                if watch is not None:
-                    watch.wrote()
+            count, out_size = restore_stream(restorer, job.source, job.sink,
+                                             None if watch is None else watch.wrote)
     finally:
         if meter is not None:
             meter.close()

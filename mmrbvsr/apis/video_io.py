@@ -533,12 +533,20 @@ class VideoFileSink(FrameSink):
         self._audio[3] = nxt
 
     def write(self, frame: np.ndarray) -> None:
-        """Encodes one RGB ``uint8`` frame ``(h, w, 3)``."""
+        """Encodes one RGB ``uint8`` frame ``(h, w, 3)``, or an ``av.VideoFrame`` already in
+        the sink's ``pix_fmt`` (encoded without a conversion; see ``pipeline.py``)."""
         av = _av()
+        prepared = isinstance(frame, av.VideoFrame)
+        if prepared and frame.format.name != self.pix_fmt:
+            raise VideoIOError(f'a prepared frame must be {self.pix_fmt}, got '
+                               f'{frame.format.name}')
+        shape = (frame.height, frame.width) if prepared else frame.shape[:2]
         if self._container is None:
-            self._start(*frame.shape[:2])
-        self._size = check_frame_size(frame, self._size, self._count, str(self.path))
-        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format='rgb24')
+            self._start(*shape)
+        self._size = check_frame_size(np.empty(shape + (0, )), self._size, self._count,
+                                      str(self.path))
+        video_frame = frame if prepared else av.VideoFrame.from_ndarray(
+            np.ascontiguousarray(frame), format='rgb24')
         video_frame.pts = self._count
         video_frame.time_base = 1 / self.fps
         try:
