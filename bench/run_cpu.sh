@@ -22,7 +22,7 @@ for step in $STEPS; do
     train_stage2) run train_stage2 "$PY" bench/benchmark_train.py --stage 2 --frames 10 --iters 2 ;;
     degradations) run degradations "$PY" bench/benchmark_degradations.py --cores 1 --clips 60 ;;
     restorer) run restorer "$PY" bench/benchmark_restorer.py --device cpu --frames 40 \
-        --size 90x160 --window 20 --overlap 5 --warmup 0 ;;
+        --size 90x160 --window 20 --overlap 5 --extra-windows 40/0 --warmup 0 ;;
     onnx) run onnx "$PY" bench/benchmark_onnx.py --frames 5 --size 180x320 \
         --onnx "$OUT/realbasicvsr.onnx" ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
