@@ -32,8 +32,6 @@ install_kit() {  # as bench/run_gpu.sh does, unless done
   fi
   if [ -d .gpu/cache ]; then  # the kit's media cache
     export MMRBVSR_CACHE=$PWD/.gpu/cache
-  elif [ -d .gpu/shared ] && [ ! -e ../shared ]; then  # kits of an older layout
-    ln -s "$PWD/.gpu/shared" ../shared
   fi
 }
 
@@ -47,7 +45,7 @@ restorer_steps() {
   clip=$(first "$media" "${MMRBVSR_CACHE:-$HOME/.cache/mmrbvsr}/media/bikes.mp4" \
          .gpu/cache/media/bikes.mp4 .gpu/media/bikes.mp4)
   [ -n "$clip" ] && input=(--input "$clip")
-  weights=$(first .gpu/spynet_basicvsr_reds4.pth ../shared/weights/spynet_basicvsr_reds4.pth)
+  weights=$(first .gpu/spynet_basicvsr_reds4.pth)
   [ -n "$weights" ] && spynet=(--spynet "$weights")
   echo "input: ${clip:-synthetic}; SPyNet: ${weights:-random}"
   if [ "$quick" = 1 ]; then  # the script's logic at toy size: tiny network, short clips
