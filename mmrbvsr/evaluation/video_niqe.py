@@ -17,8 +17,9 @@ class VideoNIQE(BaseMetric):
 
     The paper scores frames 0, 50 and 99 of each of the 50 VideoLQ clips on the Y channel
     (github.com/ckkelvinchan/RealBasicVSR/issues/22); MMagic's ``NIQE`` averages all frames.
-    This metric reports both, computing each frame once with MMagic's NIQE (bundled pristine parameters, runs offline): ``NIQE`` is
-    the mean over clips of the mean over ``frame_indices``, ``NIQE_all`` the same over all frames.
+    This metric reports both, computing each frame once with MMagic's NIQE (bundled pristine
+    parameters, runs offline): ``NIQE`` is the mean over clips of the mean over
+    ``frame_indices``, ``NIQE_all`` the same over all frames.
 
     Args:
         frame_indices (Sequence[int], optional): Frames scored for ``NIQE``. Defaults to
