@@ -158,5 +158,4 @@ class WindowProgress:
     def wrote(self, frames: int = 1) -> None:
         """Counts ``frames`` frames handed to the output."""
         self.written += frames
-        self._steps = 0
         self.meter.update(self.written)

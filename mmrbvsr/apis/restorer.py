@@ -31,7 +31,7 @@ from mmrbvsr.models.builder import build_generator
 from mmrbvsr.utils.cli import parse_device, parse_dtype
 
 from .partial_output import remove_leftovers
-from .pipeline import restore_stream
+from .pipeline import quantize, restore_stream
 from .progress import FrameProgress, WindowProgress
 from .video_io import (
     FrameSink,
@@ -335,7 +335,7 @@ class VideoRestorer:
     def _to_frames(self, hr: torch.Tensor, size: Optional[Tuple[int, int]]
                    ) -> Iterator[np.ndarray]:
         """``(k, 3, H, W)`` float in [0, 1] -> RGB uint8 frames at ``size`` = (width, height)."""
-        frames = hr.mul(255).clamp_(0, 255).round_().to(torch.uint8)
+        frames = quantize(hr)
         frames = frames.permute(0, 2, 3, 1).contiguous().cpu().numpy()
         for frame in frames:
             if size is None or size == (frame.shape[1], frame.shape[0]):
